@@ -1,0 +1,20 @@
+"""Loading, validating and cleaning data: every input row is kept or dropped with a reason."""
+
+from __future__ import annotations
+
+from churnlab.data.cleaning import DROP_REASONS, CleaningPolicy, CleaningReport
+from churnlab.data.io import LoadedTransactions, load_table, load_transactions
+from churnlab.data.readers import read_source
+from churnlab.data.validation import format_examples, require_columns
+
+__all__ = [
+    "DROP_REASONS",
+    "CleaningPolicy",
+    "CleaningReport",
+    "LoadedTransactions",
+    "format_examples",
+    "load_table",
+    "load_transactions",
+    "read_source",
+    "require_columns",
+]

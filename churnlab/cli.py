@@ -1,0 +1,207 @@
+"""The ``churnlab`` command: parse arguments, call one function, map errors to exit codes.
+
+``churnlab report`` runs the notebooks and publishes HTML reports;
+``churnlab score DATA -o scores.parquet`` writes the per-customer table for CRM
+import. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from churnlab import config
+from churnlab.exceptions import (
+    ChurnlabError,
+    ConfigError,
+    DataValidationError,
+    ReportExecutionError,
+    ReportLockedError,
+)
+
+__all__ = ["EXIT_CODES", "build_parser", "main"]
+
+#: Exit code per error class (first match wins); 0 = success.
+EXIT_CODES: dict[type[BaseException], int] = {
+    ConfigError: 2,
+    DataValidationError: 3,
+    ReportExecutionError: 4,
+    ReportLockedError: 5,
+    ChurnlabError: 1,
+}
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser(
+        "report",
+        help="run the notebooks and export stakeholder HTML reports",
+        description="Run every notebook (or a subset) with papermill and publish HTML reports, "
+        "a manifest and an index page. Options override the config file.",
+    )
+    report.add_argument("--config", type=Path, help="TOML or YAML config file")
+    report.add_argument("--notebooks", help="comma-separated notebook numbers, e.g. 00,20")
+    report.add_argument("--notebooks-dir", type=Path, help="folder of the notebooks")
+    report.add_argument("--data-source", help="bundled name (online_retail, cdnow) or a path")
+    report.add_argument("--sample-customers", type=int, help="sample this many customers (0 = all)")
+    report.add_argument(
+        "--output-dir", type=Path, help=f"reports folder (default {config.REPORTS_DIR})"
+    )
+    report.add_argument(
+        "--mask-customer-ids",
+        action="store_true",
+        default=None,
+        help="mask customer ids in the HTML",
+    )
+    report.add_argument("--cell-timeout", type=float, help="seconds per cell (0 = none)")
+    report.add_argument("--run-timeout", type=float, help="seconds for the whole run (0 = none)")
+    report.add_argument("--lock-timeout", type=float, help="seconds to wait for another run")
+    report.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    report.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="notebook parameter, e.g. -p time_unit=M or -p 40.data_source=telco",
+    )
+
+
+def _add_score(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser(
+        "score",
+        help="write the per-customer scores table for CRM import",
+        description="Fit the models on a transaction log and write one row per customer: "
+        "P(alive), churn probability, expected purchases, CLV, segment, health tier.",
+    )
+    score.add_argument("data", help="transactions: bundled name or a CSV/Parquet path")
+    score.add_argument("-o", "--output", type=Path, required=True, help="output .parquet or .csv")
+    score.add_argument("--time-unit", default="W", help="D, W or M (default W)")
+    score.add_argument("--horizon", type=int, default=12, help="months ahead for CLV and churn")
+    score.add_argument("--observation-end", default=None, help="ISO date (default: last date)")
+    score.add_argument("--sample-customers", type=int, default=0, help="0 = all customers")
+    score.add_argument("--random-state", type=int, default=42)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``churnlab`` argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(prog="churnlab", description="churn and CLV lab")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_report(sub)
+    _add_score(sub)
+    return parser
+
+
+def report_config_from_args(args: argparse.Namespace) -> object:
+    """Merge the config file and command-line options into a ``ReportConfig``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``churnlab report`` arguments.
+
+    Returns
+    -------
+    churnlab.report.ReportConfig
+
+    Raises
+    ------
+    ConfigError
+        For an unknown or mistyped option or parameter.
+    """
+    from churnlab.report.params import ReportConfig, load_config_file, parse_override
+
+    values = load_config_file(args.config) if args.config else {}
+    params = dict(values.get("parameters") or {})
+    per_notebook = {k: dict(v) for k, v in (values.get("notebook_parameters") or {}).items()}
+    options = {
+        "notebooks": args.notebooks,
+        "notebooks_dir": args.notebooks_dir,
+        "output_dir": args.output_dir,
+        "cell_timeout": args.cell_timeout,
+        "run_timeout": args.run_timeout,
+        "lock_timeout": args.lock_timeout,
+    }
+    values.update({k: v for k, v in options.items() if v is not None})
+    if args.no_progress:
+        values["progress"] = False
+    for key, value in (
+        ("data_source", args.data_source),
+        ("sample_customers", args.sample_customers),
+        ("mask_customer_ids", args.mask_customer_ids),
+    ):
+        if value is not None:
+            params[key] = value
+    for text in args.parameter:
+        key, value = parse_override(text)
+        notebook, dot, name = key.partition(".")
+        if dot:
+            per_notebook.setdefault(notebook, {})[name] = value
+        else:
+            params[key] = value
+    values["parameters"] = params
+    values["notebook_parameters"] = per_notebook
+    return ReportConfig.from_mapping(values)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from churnlab.report.runner import run_report
+
+    result = run_report(report_config_from_args(args))
+    print(f"report {result.run_id} written to {result.run_dir}")
+    print(f"index: {result.run_dir.parent / 'index.html'}")
+    return 0
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from churnlab.report.scoring import score_customers, write_scores
+
+    table = score_customers(
+        args.data,
+        time_unit=args.time_unit,
+        horizon=args.horizon,
+        observation_end=args.observation_end,
+        sample_customers=args.sample_customers,
+        random_state=args.random_state,
+    )
+    path = write_scores(table, args.output)
+    print(f"{len(table):,} customers scored -> {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``churnlab`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 2 bad config or parameter, 3 bad data, 4 a notebook
+        failed, 5 another run holds the lock, 1 any other churnlab error, 130 on Ctrl-C.
+    """
+    args = build_parser().parse_args(argv)
+    handlers = {"report": _run_report, "score": _run_score}
+    try:
+        return handlers[args.command](args)
+    except ChurnlabError as exc:
+        code = next(c for cls, c in EXIT_CODES.items() if isinstance(exc, cls))
+        message = " ".join(str(exc).split())
+        print(f"churnlab {args.command}: error: {message}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print(f"churnlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

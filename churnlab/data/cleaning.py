@@ -1,0 +1,365 @@
+"""Cleaning policy and the report that accounts for every input row.
+
+Rules are applied in a fixed order, and a dropped row is counted under the
+first rule that hits it, so each row has exactly one reason and
+``kept_rows + sum(dropped.values()) == input_rows`` always holds:
+
+1. ``missing_customer_id`` - no customer id;
+2. ``unparsable_date`` - the date is missing or does not parse;
+3. ``future_date`` - the date is after ``observation_end`` (or after now);
+4. ``missing_amount`` - amount (or quantity/price) is missing;
+5. ``duplicate`` - an exact copy of an earlier input line;
+6. ``cancellation`` - a cancellation or return (order id prefix, negative quantity);
+7. ``non_product`` - postage, fees, manual adjustments and other non-product codes;
+8. ``nonpositive_amount`` - zero or negative price or amount.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnlab import config
+from churnlab.exceptions import ConfigError, DataValidationError
+
+#: Every drop reason, in the order the rules are applied.
+DROP_REASONS: tuple[str, ...] = (
+    "missing_customer_id",
+    "unparsable_date",
+    "future_date",
+    "missing_amount",
+    "duplicate",
+    "cancellation",
+    "non_product",
+    "nonpositive_amount",
+)
+
+REASON_DESCRIPTIONS: dict[str, str] = {
+    "missing_customer_id": "no customer id",
+    "unparsable_date": "date missing or not parseable",
+    "future_date": "date after the observation end (or in the future)",
+    "missing_amount": "amount, quantity or price missing",
+    "duplicate": "exact duplicate of an earlier line",
+    "cancellation": "cancellation or return",
+    "non_product": "non-product line (postage, fees, adjustments)",
+    "nonpositive_amount": "zero or negative price or amount",
+}
+
+_REASON_FLAGS: dict[str, str] = {
+    "missing_customer_id": "drop_missing_customer_id",
+    "unparsable_date": "drop_unparsable_dates",
+    "future_date": "drop_future_dates",
+    "missing_amount": "drop_missing_amounts",
+    "duplicate": "drop_duplicates",
+    "cancellation": "drop_cancellations",
+    "non_product": "drop_non_products",
+    "nonpositive_amount": "drop_nonpositive_amounts",
+}
+
+ONLINE_RETAIL_NON_PRODUCT_CODES: tuple[str, ...] = (
+    "POST",
+    "DOT",
+    "M",
+    "m",
+    "C2",
+    "D",
+    "S",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",
+    "PADS",
+    "B",
+    "gift_0001_*",
+    "DCGS*",
+)
+
+
+@dataclass(frozen=True)
+class CleaningPolicy:
+    """Which rules drop rows when transactions are loaded.
+
+    Parameters
+    ----------
+    drop_missing_customer_id : bool, default True
+        Drop rows without a customer id.
+    drop_unparsable_dates : bool, default True
+        Drop rows whose date is missing or does not parse, as long as they are at
+        most ``max_unparsable_date_share`` of the rows; otherwise (or when False)
+        loading raises :class:`~churnlab.exceptions.DataValidationError`.
+    max_unparsable_date_share : float, default 0.05
+        Largest share of rows with bad dates that is dropped rather than raised.
+    drop_future_dates : bool, default True
+        Drop rows dated after ``observation_end`` (when given) or after now.
+    drop_missing_amounts : bool, default True
+        Drop rows whose amount (or quantity or price) is missing.
+    drop_duplicates : bool, default True
+        Drop exact duplicates (every input column equal) of an earlier line.
+    drop_cancellations : bool, default True
+        Drop cancellations and returns: order ids starting with one of
+        ``cancellation_prefixes`` and, if ``negative_quantity_is_return``, lines
+        with a negative quantity.
+    cancellation_prefixes : tuple of str, default ()
+        Order id prefixes that mark a cancellation, e.g. ``("C",)``.
+    negative_quantity_is_return : bool, default True
+        Treat a negative quantity as a return.
+    drop_non_products : bool, default True
+        Drop lines whose product id matches ``non_product_codes``.
+    non_product_codes : tuple of str, default ()
+        Exact product codes or shell-style patterns (``"gift_0001_*"``); case-sensitive.
+    drop_nonpositive_amounts : bool, default True
+        Drop lines with a zero or negative price or amount.
+    name : str, default "default"
+        A label shown in the cleaning report.
+    """
+
+    drop_missing_customer_id: bool = True
+    drop_unparsable_dates: bool = True
+    max_unparsable_date_share: float = 0.05
+    drop_future_dates: bool = True
+    drop_missing_amounts: bool = True
+    drop_duplicates: bool = True
+    drop_cancellations: bool = True
+    cancellation_prefixes: tuple[str, ...] = ()
+    negative_quantity_is_return: bool = True
+    drop_non_products: bool = True
+    non_product_codes: tuple[str, ...] = ()
+    drop_nonpositive_amounts: bool = True
+    name: str = "default"
+
+    @classmethod
+    def online_retail(cls, **overrides: Any) -> CleaningPolicy:
+        """Return the policy for the UCI Online Retail data.
+
+        Cancellations are invoices starting with ``C``; postage, fees, manual
+        lines, samples, discounts and gift vouchers are non-product lines (see
+        ``data/README.md``).
+
+        Parameters
+        ----------
+        **overrides
+            Fields to change, e.g. ``drop_duplicates=False``.
+
+        Returns
+        -------
+        CleaningPolicy
+        """
+        settings: dict[str, Any] = {
+            "cancellation_prefixes": ("C",),
+            "non_product_codes": ONLINE_RETAIL_NON_PRODUCT_CODES,
+            "name": "online_retail",
+        }
+        settings.update(overrides)
+        return cls(**settings)
+
+    @classmethod
+    def only(cls, *reasons: str, **overrides: Any) -> CleaningPolicy:
+        """Return a policy that applies only the named rules.
+
+        Parameters
+        ----------
+        *reasons : str
+            Drop reasons to keep on (see ``DROP_REASONS``); every other rule is off.
+        **overrides
+            Other fields, e.g. ``cancellation_prefixes=("C",)``.
+
+        Returns
+        -------
+        CleaningPolicy
+
+        Raises
+        ------
+        ConfigError
+            If a reason is unknown.
+        """
+        unknown = [r for r in reasons if r not in DROP_REASONS]
+        if unknown:
+            raise ConfigError(
+                f"Unknown cleaning rule(s) {', '.join(map(repr, unknown))}. "
+                f"Valid rules: {', '.join(DROP_REASONS)}."
+            )
+        settings: dict[str, Any] = {
+            flag: reason in reasons for reason, flag in _REASON_FLAGS.items()
+        }
+        settings["name"] = "only " + ", ".join(reasons) if reasons else "keep everything"
+        settings.update(overrides)
+        return cls(**settings)
+
+    def enabled_reasons(self) -> tuple[str, ...]:
+        """Return the drop reasons this policy checks, in application order.
+
+        Returns
+        -------
+        tuple of str
+        """
+        return tuple(r for r in DROP_REASONS if getattr(self, _REASON_FLAGS[r]))
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """How many input rows were kept, and how many were dropped for each reason.
+
+    Parameters
+    ----------
+    input_rows : int
+        Rows read from the source.
+    kept_rows : int
+        Rows that passed every rule.
+    dropped : dict of str to int
+        Rows dropped per reason (one count per reason checked, zeros included).
+    policy : str, default "default"
+        Name of the :class:`CleaningPolicy` used.
+
+    Raises
+    ------
+    DataValidationError
+        If ``kept_rows + sum(dropped.values()) != input_rows``.
+    """
+
+    input_rows: int
+    kept_rows: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    policy: str = "default"
+
+    def __post_init__(self) -> None:
+        total = self.kept_rows + sum(self.dropped.values())
+        if total != self.input_rows:
+            raise DataValidationError(
+                f"CleaningReport does not add up: {self.kept_rows:,} kept + "
+                f"{sum(self.dropped.values()):,} dropped = {total:,}, but the input had "
+                f"{self.input_rows:,} rows. Every input row must be kept or dropped once."
+            )
+
+    @property
+    def dropped_rows(self) -> int:
+        """int: Total number of dropped rows."""
+        return int(sum(self.dropped.values()))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the accounting as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per reason plus ``kept`` and ``input``, with columns ``rows``,
+            ``share`` (of the input) and ``description``; indexed by ``reason``.
+        """
+        reasons = list(self.dropped)
+        rows = [*(self.dropped[r] for r in reasons), self.kept_rows, self.input_rows]
+        descriptions = [
+            *(REASON_DESCRIPTIONS.get(r, r) for r in reasons),
+            "rows kept",
+            "rows read",
+        ]
+        frame = pd.DataFrame(
+            {"rows": np.asarray(rows, dtype="int64"), "description": descriptions},
+            index=pd.Index([*reasons, "kept", "input"], name="reason"),
+        )
+        frame.insert(1, "share", frame["rows"] / self.input_rows if self.input_rows else 0.0)
+        return frame
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{r}={n:,}" for r, n in self.dropped.items() if n)
+        return (
+            f"CleaningReport(policy={self.policy!r}, input_rows={self.input_rows:,}, "
+            f"kept_rows={self.kept_rows:,}, dropped={{{parts}}})"
+        )
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        right = "<td style='text-align:right'>"
+        body = "".join(
+            f"<tr><td>{html.escape(str(reason))}</td>{right}{row.rows:,}</td>"
+            f"{right}{row.share:.1%}</td><td>{html.escape(row.description)}</td></tr>"
+            for reason, row in frame.iterrows()
+        )
+        return (
+            f"<table class='churnlab-cleaning-report'><caption>Cleaning report "
+            f"(policy: {html.escape(self.policy)})</caption><thead><tr><th>reason</th><th>rows</th>"
+            f"<th>share</th><th>description</th></tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+def _matches_codes(codes: pd.Series, patterns: tuple[str, ...]) -> pd.Series:
+    """Return a boolean mask of ``codes`` equal to, or matching, one of ``patterns``."""
+    exact = [p for p in patterns if not any(ch in p for ch in "*?[")]
+    wild = [p for p in patterns if p not in exact]
+    mask = codes.isin(exact)
+    if wild:
+        regex = "|".join(f"(?:{fnmatch.translate(p)})" for p in wild)
+        mask |= codes.str.match(re.compile(regex)).fillna(False).astype(bool)
+    return mask.fillna(False).astype(bool)
+
+
+def assign_drop_reasons(
+    frame: pd.DataFrame,
+    policy: CleaningPolicy,
+    *,
+    raw: pd.DataFrame,
+    future_cutoff: pd.Timestamp,
+    has_order_id: bool,
+    price: pd.Series | None,
+) -> pd.Series:
+    """Return each row's drop reason (first rule that hits it), or NaN for kept rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Canonical columns already parsed (``customer_id``, ``date``, ``amount`` and,
+        when mapped, ``order_id``, ``quantity``, ``product_id``).
+    policy : CleaningPolicy
+        The rules to apply.
+    raw : pandas.DataFrame
+        The input as read, used to find exact duplicate lines.
+    future_cutoff : pandas.Timestamp
+        Rows dated at or after this instant are future rows.
+    has_order_id : bool
+        Whether ``order_id`` came from the source (prefix rule applies).
+    price : pandas.Series or None
+        Unit prices when amount was computed from quantity and price.
+
+    Returns
+    -------
+    pandas.Series
+        ``object`` dtype, aligned with ``frame``.
+    """
+    checks = {
+        "missing_customer_id": lambda: frame[config.CUSTOMER_ID].isna(),
+        "unparsable_date": lambda: frame[config.DATE].isna(),
+        "future_date": lambda: frame[config.DATE] >= future_cutoff,
+        "missing_amount": lambda: (
+            frame[config.AMOUNT].isna() | (price.isna() if price is not None else False)
+        ),
+        "duplicate": lambda: pd.Series(raw.duplicated(keep="first").to_numpy(), frame.index),
+        "cancellation": lambda: _cancellation_mask(frame, policy, has_order_id),
+        "non_product": lambda: (
+            _matches_codes(frame[config.PRODUCT_ID], policy.non_product_codes)
+            if config.PRODUCT_ID in frame and policy.non_product_codes
+            else pd.Series(False, frame.index)
+        ),
+        "nonpositive_amount": lambda: (
+            (frame[config.AMOUNT] <= 0) | ((price <= 0) if price is not None else False)
+        ),
+    }
+    reason = pd.Series(np.nan, index=frame.index, dtype="object")
+    for name in policy.enabled_reasons():
+        hit = checks[name]().fillna(False).astype(bool) & reason.isna()
+        reason[hit] = name
+    return reason
+
+
+def _cancellation_mask(
+    frame: pd.DataFrame, policy: CleaningPolicy, has_order_id: bool
+) -> pd.Series:
+    mask = pd.Series(False, index=frame.index)
+    if has_order_id and policy.cancellation_prefixes:
+        orders = frame[config.ORDER_ID].astype("str")
+        mask |= orders.str.startswith(tuple(policy.cancellation_prefixes)).fillna(False)
+    if policy.negative_quantity_is_return and config.QUANTITY in frame:
+        mask |= (frame[config.QUANTITY] < 0).fillna(False)
+    return mask.astype(bool)

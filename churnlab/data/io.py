@@ -1,0 +1,327 @@
+"""Load transaction logs and customer tables into churnlab's canonical columns, and clean them.
+
+Every input row ends up either in ``data`` or in ``dropped`` with exactly one reason;
+see :mod:`churnlab.data.cleaning` for the rules and their order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from churnlab import config
+from churnlab.data.cleaning import CleaningPolicy, CleaningReport, assign_drop_reasons
+from churnlab.data.readers import read_source
+from churnlab.data.validation import (
+    clean_id_strings,
+    format_examples,
+    parse_dates,
+    require_columns,
+    to_numeric_column,
+)
+from churnlab.exceptions import ConfigError, DataValidationError
+
+
+class LoadedTransactions(NamedTuple):
+    """A cleaned transaction log, its cleaning report and the rows that were dropped.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        ``customer_id`` (str), ``order_id`` (str), ``date`` (datetime64[ns]),
+        ``amount`` (float64) and, when mapped, ``quantity`` (float64) and
+        ``product_id`` (str); sorted by date.
+    report : CleaningReport
+        Row accounting: kept plus dropped per reason equals the input.
+    dropped : pandas.DataFrame
+        Every dropped input row in the canonical columns plus ``drop_reason``;
+        indexed by the row's position in the input.
+    """
+
+    data: pd.DataFrame
+    report: CleaningReport
+    dropped: pd.DataFrame
+
+
+def _resolve_mapping(
+    columns: pd.Index,
+    *,
+    amount: str | None,
+    quantity: str | None,
+    price: str | None,
+    order_id: str | None,
+    product_id: str | None,
+) -> dict[str, str | None]:
+    """Fill in optional mappings from canonical column names present in the data."""
+    present = set(map(str, columns))
+
+    def default(given: str | None, canonical: str) -> str | None:
+        return given if given is not None else (canonical if canonical in present else None)
+
+    if amount is None and price is None:
+        amount = default(None, config.AMOUNT)
+    if amount is None and price is None:
+        raise ConfigError(
+            "load_transactions needs the purchase value: pass amount='<column>' or both "
+            f"quantity='<column>' and price='<column>'. Available columns: "
+            f"{format_examples(map(str, columns), limit=30)}."
+        )
+    quantity = default(quantity, config.QUANTITY)
+    if amount is None and quantity is None:
+        raise ConfigError(
+            f"load_transactions got price={price!r} but no quantity: pass quantity='<column>' "
+            "too, or pass amount='<column>' instead."
+        )
+    return {
+        "amount": amount,
+        "quantity": quantity,
+        "price": price if amount is None else None,
+        "order_id": default(order_id, config.ORDER_ID),
+        "product_id": default(product_id, config.PRODUCT_ID),
+    }
+
+
+def _future_cutoff(observation_end: object) -> pd.Timestamp:
+    """Return the first instant that counts as 'future' (a bare date covers its whole day)."""
+    if observation_end is None or observation_end == "":
+        return pd.Timestamp.now().floor("s") + pd.Timedelta(seconds=1)
+    try:
+        end = pd.Timestamp(observation_end)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"observation_end={observation_end!r} is not a date. Pass e.g. '2011-12-09'."
+        ) from exc
+    if end.tzinfo is not None:
+        end = end.tz_convert("UTC").tz_localize(None)
+    return end + pd.Timedelta(days=1) if end == end.normalize() else end + pd.Timedelta(1, "ns")
+
+
+def _check_structural(
+    canon: pd.DataFrame,
+    raw_dates: pd.Series,
+    policy: CleaningPolicy,
+    *,
+    date: str,
+    id_sources: dict[str, str],
+) -> None:
+    """Raise when bad rows are too many to drop, or the policy says not to drop them."""
+    n = len(canon)
+    for canonical, source in id_sources.items():
+        if canon[canonical].isna().all():
+            raise DataValidationError(
+                f"The {canonical} column {source!r} has no values in any of the {n:,} rows. "
+                f"Check the mapping: pass {canonical}='<column that holds the ids>'."
+            )
+    bad_dates = canon[config.DATE].isna()
+    n_bad = int(bad_dates.sum())
+    if n_bad and (not policy.drop_unparsable_dates or n_bad / n > policy.max_unparsable_date_share):
+        examples = format_examples(raw_dates[bad_dates].astype("str"))
+        share = policy.max_unparsable_date_share if policy.drop_unparsable_dates else 0.0
+        raise DataValidationError(
+            f"Column {date!r}: {n_bad:,} of {n:,} dates do not parse ({n_bad / n:.1%}; "
+            f"at most {share:.0%} may be dropped), e.g. {examples}. Check that {date!r} is "
+            "the date column, or convert it first with pandas.to_datetime(..., format=...)."
+        )
+    for column, flag, rule in (
+        (config.CUSTOMER_ID, policy.drop_missing_customer_id, "drop_missing_customer_id"),
+        (config.AMOUNT, policy.drop_missing_amounts, "drop_missing_amounts"),
+    ):
+        missing = int(canon[column].isna().sum())
+        if missing and not flag:
+            raise DataValidationError(
+                f"{missing:,} of {n:,} rows have no {column}, and the cleaning policy has "
+                f"{rule}=False. Fill them in or use a policy that drops them."
+            )
+
+
+def load_transactions(
+    source: object,
+    *,
+    customer_id: str = config.CUSTOMER_ID,
+    date: str = config.DATE,
+    amount: str | None = None,
+    quantity: str | None = None,
+    price: str | None = None,
+    order_id: str | None = None,
+    product_id: str | None = None,
+    policy: CleaningPolicy | None = None,
+    observation_end: object = None,
+    read_options: dict[str, Any] | None = None,
+) -> LoadedTransactions:
+    """Load a transaction log into churnlab's canonical columns and clean it.
+
+    Parameters
+    ----------
+    source : DataFrame, str, os.PathLike or ibis.Table
+        See :func:`read_source`.
+    customer_id, date : str
+        Source columns holding the customer id and the purchase date/time.
+    amount : str, optional
+        Source column holding the line value. Defaults to ``"amount"`` if present.
+    quantity, price : str, optional
+        Source columns for units and unit price; ``amount = quantity * price``
+        when ``amount`` is not given. ``quantity`` is kept when mapped.
+    order_id : str, optional
+        Source column holding the order (invoice) id. When absent, a stable id is
+        synthesised per customer and timestamp (``"<customer>@<timestamp>"``).
+    product_id : str, optional
+        Source column holding the product (stock) code; needed by the non-product rule.
+    policy : CleaningPolicy, optional
+        Rules that drop rows; ``CleaningPolicy()`` by default.
+    observation_end : str or Timestamp, optional
+        Rows dated after this are dropped as ``future_date`` (a bare date includes
+        its whole day). Defaults to now.
+    read_options : dict, optional
+        Extra keyword arguments for the pandas reader.
+
+    Returns
+    -------
+    LoadedTransactions
+        ``(data, report, dropped)``.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, empty input, wrong delimiter, dates that do not parse,
+        non-numeric amounts, an all-empty customer id column, a missing file.
+    ConfigError
+        Neither ``amount`` nor ``quantity`` and ``price`` can be resolved.
+    """
+    policy = policy or CleaningPolicy()
+    where = "load_transactions"
+    raw = read_source(
+        source,
+        id_columns=[customer_id, order_id or config.ORDER_ID, product_id or config.PRODUCT_ID],
+        read_options=read_options,
+    )
+    named = [n for n in raw.index.names if n is not None]
+    raw = raw.reset_index(drop=not named)
+    mapping = _resolve_mapping(
+        raw.columns,
+        amount=amount,
+        quantity=quantity,
+        price=price,
+        order_id=order_id,
+        product_id=product_id,
+    )
+    required = [customer_id, date, *(c for c in mapping.values() if c is not None)]
+    require_columns(raw, list(dict.fromkeys(required)), where=where)
+
+    canon = pd.DataFrame(index=raw.index)
+    canon[config.CUSTOMER_ID] = clean_id_strings(raw[customer_id])
+    if mapping["order_id"] is not None:
+        canon[config.ORDER_ID] = clean_id_strings(raw[mapping["order_id"]])
+    canon[config.DATE] = parse_dates(raw[date])
+    price_values = None
+    if mapping["quantity"] is not None:
+        canon[config.QUANTITY] = to_numeric_column(
+            raw[mapping["quantity"]], column=mapping["quantity"], where=where
+        )
+    if mapping["amount"] is not None:
+        canon[config.AMOUNT] = to_numeric_column(
+            raw[mapping["amount"]], column=mapping["amount"], where=where
+        )
+    else:
+        price_values = to_numeric_column(
+            raw[mapping["price"]], column=mapping["price"], where=where
+        )
+        canon[config.AMOUNT] = canon[config.QUANTITY] * price_values
+    if mapping["product_id"] is not None:
+        canon[config.PRODUCT_ID] = clean_id_strings(raw[mapping["product_id"]])
+    id_sources = {config.CUSTOMER_ID: customer_id}
+    if mapping["order_id"] is not None:
+        id_sources[config.ORDER_ID] = mapping["order_id"]
+    _check_structural(canon, raw[date], policy, date=date, id_sources=id_sources)
+
+    reasons = assign_drop_reasons(
+        canon,
+        policy,
+        raw=raw,
+        future_cutoff=_future_cutoff(observation_end),
+        has_order_id=mapping["order_id"] is not None,
+        price=price_values,
+    )
+    if mapping["order_id"] is None:
+        dates = canon[config.DATE]
+        daily = bool((dates.dropna() == dates.dropna().dt.normalize()).all())
+        stamp = dates.dt.strftime("%Y-%m-%d" if daily else "%Y-%m-%dT%H:%M:%S")
+        canon.insert(1, config.ORDER_ID, (canon[config.CUSTOMER_ID] + "@" + stamp).astype("str"))
+    order = [config.CUSTOMER_ID, config.ORDER_ID, config.DATE, config.AMOUNT]
+    order += [c for c in (config.QUANTITY, config.PRODUCT_ID) if c in canon]
+    canon = canon[order]
+
+    kept_mask = reasons.isna()
+    counts = reasons.value_counts()
+    report = CleaningReport(
+        input_rows=len(canon),
+        kept_rows=int(kept_mask.sum()),
+        dropped={r: int(counts.get(r, 0)) for r in policy.enabled_reasons()},
+        policy=policy.name,
+    )
+    if report.kept_rows == 0:
+        summary = ", ".join(f"{r}: {n:,}" for r, n in report.dropped.items() if n)
+        raise DataValidationError(
+            f"All {report.input_rows:,} rows were dropped by the cleaning policy "
+            f"{policy.name!r} ({summary}). Check the column mapping and observation_end, "
+            "or pass a CleaningPolicy that keeps these rows."
+        )
+    data = canon[kept_mask].sort_values(
+        [config.DATE, config.CUSTOMER_ID, config.ORDER_ID], kind="stable"
+    )
+    dropped = canon[~kept_mask].assign(drop_reason=reasons[~kept_mask].astype("str"))
+    return LoadedTransactions(data.reset_index(drop=True), report, dropped)
+
+
+def load_table(
+    source: object,
+    *,
+    customer_id: str = config.CUSTOMER_ID,
+    required: tuple[str, ...] | list[str] = (),
+    read_options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Read a customer (snapshot) table, one row per customer, indexed by ``customer_id``.
+
+    Parameters
+    ----------
+    source : DataFrame, str, os.PathLike or ibis.Table
+        See :func:`read_source`.
+    customer_id : str, default "customer_id"
+        Column holding the customer id; becomes the index, named ``customer_id``.
+    required : sequence of str, default ()
+        Further columns that must be present.
+    read_options : dict, optional
+        Extra keyword arguments for the pandas reader, e.g.
+        ``{"keep_default_na": False, "na_values": [""]}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The other columns unchanged, index ``customer_id`` (str).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, empty input, wrong delimiter, missing or duplicate ids.
+    """
+    frame = read_source(source, id_columns=[customer_id], read_options=read_options)
+    if customer_id not in frame.columns and frame.index.name == customer_id:
+        frame = frame.reset_index()
+    require_columns(frame, [customer_id, *required], where="load_table")
+    ids = clean_id_strings(frame[customer_id])
+    missing = int(ids.isna().sum())
+    if missing:
+        raise DataValidationError(
+            f"load_table: column {customer_id!r} is empty in {missing:,} of {len(frame):,} "
+            "rows. Every row of a customer table needs an id; drop or fill those rows."
+        )
+    duplicated = ids.duplicated(keep=False)
+    if duplicated.any():
+        raise DataValidationError(
+            f"load_table: column {customer_id!r} has {int(duplicated.sum()):,} rows with a "
+            f"repeated id, e.g. {format_examples(ids[duplicated])}. A customer table has one "
+            "row per customer; for a transaction log use load_transactions."
+        )
+    out = frame.drop(columns=[customer_id])
+    out.index = pd.Index(ids.to_numpy(), name=config.CUSTOMER_ID, dtype="str")
+    return out

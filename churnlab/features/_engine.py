@@ -1,0 +1,201 @@
+"""The aggregation engine: turn any supported transaction source into an Ibis table.
+
+churnlab writes its aggregations (RFM summaries, calibration/holdout splits,
+cohort tables, behavioural features) once, as Ibis expressions. This module
+decides where they run:
+
+* pandas DataFrames, churnlab ``LoadedTransactions``, CSV and Parquet paths and
+  Parquet globs run on one embedded, lazily created DuckDB connection. Give it a
+  ``memory_limit`` and a ``temp_directory`` with :func:`configure` and DuckDB
+  spills to disk, so Parquet inputs larger than memory work.
+* An Ibis table keeps its own backend: a table from ``ibis.pyspark.connect(session)``
+  runs on Spark, a warehouse table runs in the warehouse.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from churnlab.exceptions import ConfigError, DataValidationError
+
+__all__ = ["as_table", "configure", "execute", "get_connection"]
+
+_PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt")
+
+_lock = threading.Lock()
+_connection: Any = None
+_settings: dict[str, Any] = {}
+
+
+def configure(
+    *,
+    memory_limit: str | None = None,
+    temp_directory: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+) -> None:
+    """Set the options of churnlab's embedded DuckDB connection.
+
+    The connection is (re)created lazily with these options the next time it is
+    needed; tables made before the call keep the old connection.
+
+    Parameters
+    ----------
+    memory_limit : str, optional
+        DuckDB memory limit, e.g. ``"4GB"``. Beyond it DuckDB spills to disk.
+    temp_directory : path-like, optional
+        Where DuckDB spills; must have room for the intermediate results.
+    threads : int, optional
+        Worker threads; default is DuckDB's (all cores).
+
+    Raises
+    ------
+    ConfigError
+        If ``threads`` is not a positive integer.
+    """
+    global _connection
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"threads must be a positive integer, got {threads!r}.")
+    with _lock:
+        _settings.clear()
+        if memory_limit is not None:
+            _settings["memory_limit"] = str(memory_limit)
+        if temp_directory is not None:
+            _settings["temp_directory"] = str(temp_directory)
+        if threads is not None:
+            _settings["threads"] = threads
+        _connection = None
+
+
+def get_connection() -> Any:
+    """Return churnlab's embedded DuckDB connection, creating it on first use.
+
+    Returns
+    -------
+    ibis.backends.duckdb.Backend
+        An in-memory DuckDB connection configured by :func:`configure`.
+    """
+    global _connection
+    with _lock:
+        if _connection is None:
+            _connection = ibis.duckdb.connect(**_settings)
+            _connection.raw_sql("SET enable_progress_bar = false")
+        return _connection
+
+
+def _path_kind(text: str) -> str | None:
+    lower = text.lower()
+    if lower.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if lower.endswith(_CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _table_from_path(source: str | os.PathLike[str]) -> ir.Table:
+    text = os.fspath(source)
+    con = get_connection()
+    is_glob = glob.has_magic(text)
+    if Path(text).is_dir():
+        # a folder of Parquet files (e.g. a partitioned dataset)
+        text = str(Path(text) / "**" / "*.parquet")
+        is_glob = True
+    kind = _path_kind(text)
+    if is_glob:
+        matches = glob.glob(text, recursive=True)
+        if not matches:
+            raise DataValidationError(
+                f"No file matches the pattern {text!r}. Check the folder and the pattern, "
+                "e.g. 'data/transactions/*.parquet'."
+            )
+        if kind != "parquet":
+            raise DataValidationError(
+                f"Only Parquet files can be read with a glob pattern, got {text!r}. "
+                "End the pattern with '.parquet' or pass one CSV file at a time."
+            )
+        return con.read_parquet(text)
+    if not Path(text).exists():
+        raise DataValidationError(
+            f"The transaction file {text!r} does not exist. Check the path "
+            f"(the working directory is {os.getcwd()!r})."
+        )
+    if kind == "parquet":
+        return con.read_parquet(text)
+    if kind == "csv":
+        return con.read_csv(text)
+    raise DataValidationError(
+        f"Cannot read {text!r}: the aggregation engine reads .csv, .csv.gz and .parquet "
+        "files (or a Parquet glob). Load other formats with "
+        "churnlab.data.load_transactions() first and pass its result."
+    )
+
+
+def as_table(source: Any) -> ir.Table:
+    """Return ``source`` as an Ibis table ready for churnlab's aggregations.
+
+    Parameters
+    ----------
+    source : DataFrame, LoadedTransactions, path, glob or ibis.Table
+        * a pandas DataFrame;
+        * a ``LoadedTransactions`` (anything with a ``.data`` DataFrame);
+        * a CSV (also ``.csv.gz``) or Parquet path, a folder of Parquet files, or a
+          Parquet glob such as ``"data/tx/*.parquet"``;
+        * an Ibis table, which keeps its own backend (DuckDB, Spark, a warehouse).
+
+    Returns
+    -------
+    ibis.Table
+        Files and DataFrames are bound to the embedded DuckDB connection.
+
+    Raises
+    ------
+    DataValidationError
+        If the path does not exist, a glob matches nothing, or the type is unsupported.
+    """
+    if isinstance(source, ir.Table):
+        return source
+    if isinstance(source, pd.DataFrame):
+        return ibis.memtable(source)
+    data = getattr(source, "data", None)
+    if isinstance(data, pd.DataFrame):
+        return ibis.memtable(data)
+    if isinstance(source, (str, os.PathLike)):
+        return _table_from_path(source)
+    raise DataValidationError(
+        f"Cannot use a {type(source).__name__} as transactions. Pass a pandas DataFrame, "
+        "the result of churnlab.data.load_transactions(), a CSV/Parquet path or glob, "
+        "or an Ibis table."
+    )
+
+
+def _backend_of(expr: ir.Expr) -> Any:
+    try:
+        return expr._find_backend(use_default=False)
+    except Exception:
+        # only in-memory tables (pandas DataFrames): run on the embedded DuckDB
+        return get_connection()
+
+
+def execute(expr: ir.Expr) -> Any:
+    """Run an Ibis expression on its backend and return pandas objects.
+
+    Parameters
+    ----------
+    expr : ibis.Expr
+        A table, column or scalar expression. Expressions built only on in-memory
+        tables run on churnlab's embedded DuckDB connection.
+
+    Returns
+    -------
+    pandas.DataFrame, pandas.Series or scalar
+        What ``expr.execute()`` gives for the expression type.
+    """
+    return _backend_of(expr).execute(expr)

@@ -1,0 +1,465 @@
+"""Point-in-time behaviour features for churn models.
+
+Every feature is computed from purchases made strictly **before** a cutoff, so a
+model trained on them never sees the future: adding or changing purchases on or
+after the cutoff cannot change any value. The aggregations are Ibis expressions
+built on :func:`churnlab.features._engine.as_table`, so they run on DuckDB by
+default and on Spark or a warehouse when given such a table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab import config
+from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
+from churnlab.exceptions import ChurnlabError, ConfigError, DataQualityWarning, DataValidationError
+
+__all__ = [
+    "FEATURE_DESCRIPTIONS",
+    "BehaviourFeatures",
+    "behaviour_features",
+    "returns_from_dropped",
+]
+
+#: Plain-English meaning of every feature column (used by reports and reason texts).
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "frequency": "repeat purchases (purchase periods after the first)",
+    "recency": "time between first and last purchase, in time_unit periods",
+    "T": "time between first purchase and cutoff, in time_unit periods",
+    "monetary_value": "average spend per repeat purchase",
+    "n_orders": "orders before the cutoff",
+    "total_spend": "total spend before the cutoff",
+    "avg_order_value": "average order value",
+    "tenure_days": "days since the first purchase",
+    "days_since_last": "days since the last purchase",
+    "ipt_mean_days": "average days between purchase days",
+    "ipt_std_days": "standard deviation of days between purchase days",
+    "ipt_cv": "irregularity of purchase gaps (std / mean)",
+    "regularity": "purchase regularity, 1 / (1 + ipt_cv), 1 = clockwork",
+    "gap_ratio": "days since last purchase divided by the usual gap",
+    "orders_last": "orders in the last trend window",
+    "orders_prev": "orders in the trend window before that",
+    "spend_last": "spend in the last trend window",
+    "spend_prev": "spend in the trend window before that",
+    "orders_change_pct": "change in orders, last window vs the one before, in %",
+    "spend_change_pct": "change in spend, last window vs the one before, in %",
+    "avg_basket_lines": "average lines per order",
+    "avg_basket_items": "average units per order",
+    "n_products": "distinct products bought",
+    "product_diversity": "distinct products per order line",
+    "returns_share": "share of gross spend that was returned or cancelled",
+    "n_returns": "return or cancellation documents",
+    "p_alive": "BG/NBD probability that the customer is still active",
+    "expected_purchases": "BG/NBD expected purchases over the model horizon",
+    "clv": "customer lifetime value over the CLV horizon",
+}
+
+_SECONDS_PER_DAY = 86_400.0
+
+
+def _as_table(source: Any) -> ibis.Table:
+    from churnlab.features._engine import as_table
+
+    return as_table(source)
+
+
+def _to_timestamp(cutoff: Any, *, name: str = "cutoff") -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{name}={cutoff!r} is not a date. Pass a date such as '2011-09-01'."
+        ) from exc
+    if pd.isna(stamp):
+        raise ConfigError(f"{name} is missing. Pass a date such as '2011-09-01'.")
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _period_days(unit: str, *, name: str) -> float:
+    if unit not in config.TIME_UNIT_DAYS:
+        raise ConfigError(
+            f"{name}={unit!r} is not a known time unit. "
+            f"Use one of {', '.join(repr(u) for u in config.TIME_UNIT_DAYS)}."
+        )
+    return config.TIME_UNIT_DAYS[unit]
+
+
+def returns_from_dropped(
+    dropped: pd.DataFrame, *, reasons: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Pick the returns and cancellations out of a loader's dropped rows.
+
+    Parameters
+    ----------
+    dropped : pandas.DataFrame
+        ``LoadedTransactions.dropped``: canonical columns plus ``drop_reason``.
+    reasons : sequence of str, optional
+        Drop reasons that count as returns. By default every reason whose name
+        contains "cancel" or "return".
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows with a customer id, ready for ``returns=``.
+    """
+    from churnlab.data.validation import require_columns
+
+    require_columns(
+        dropped, [CUSTOMER_ID, DATE, AMOUNT, "drop_reason"], where="returns_from_dropped"
+    )
+    reason = dropped["drop_reason"].astype(str)
+    if reasons is None:
+        mask = reason.str.contains("cancel|return", case=False, regex=True)
+    else:
+        mask = reason.isin(list(reasons))
+    rows = dropped.loc[mask & dropped[CUSTOMER_ID].notna()].copy()
+    rows[DATE] = pd.to_datetime(rows[DATE], errors="coerce")
+    return rows.loc[rows[DATE].notna()]
+
+
+def _log_aggregates(
+    table: ibis.Table, *, cutoff: pd.Timestamp, trend_days: float
+) -> tuple[ibis.Table, bool, bool]:
+    """Return one Ibis expression with the per-customer aggregates of ``table``."""
+    cutoff_epoch = (cutoff - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
+    has_qty = QUANTITY in table.columns
+    has_product = PRODUCT_ID in table.columns
+    order_key = ORDER_ID if ORDER_ID in table.columns else DATE
+
+    order_metrics: dict[str, Any] = {
+        "odate": table[DATE].min(),
+        "oamount": table[AMOUNT].sum(),
+        "olines": table.count(),
+    }
+    if has_qty:
+        order_metrics["oitems"] = table[QUANTITY].sum()
+    orders = table.group_by([CUSTOMER_ID, order_key]).aggregate(**order_metrics)
+    orders = orders.mutate(
+        age_days=(ibis.literal(cutoff_epoch) - orders.odate.epoch_seconds()) / _SECONDS_PER_DAY
+    )
+    last = orders.age_days < trend_days
+    prev = (orders.age_days >= trend_days) & (orders.age_days < 2 * trend_days)
+    customer_metrics: dict[str, Any] = {
+        "n_orders": orders.count(),
+        "total_spend": orders.oamount.sum(),
+        "avg_order_value": orders.oamount.mean(),
+        "days_since_last": orders.age_days.min(),
+        "tenure_days": orders.age_days.max(),
+        "avg_basket_lines": orders.olines.mean(),
+        "orders_last": last.ifelse(1, 0).sum(),
+        "orders_prev": prev.ifelse(1, 0).sum(),
+        "spend_last": last.ifelse(orders.oamount, 0.0).sum(),
+        "spend_prev": prev.ifelse(orders.oamount, 0.0).sum(),
+    }
+    if has_qty:
+        customer_metrics["avg_basket_items"] = orders.oitems.mean()
+    per_customer = orders.group_by(CUSTOMER_ID).aggregate(**customer_metrics)
+
+    days = table.select(CUSTOMER_ID, day=table[DATE].truncate("D")).distinct()
+    seconds = days.day.epoch_seconds()
+    window = ibis.window(group_by=CUSTOMER_ID, order_by=days.day)
+    gaps = days.mutate(gap=(seconds - seconds.lag().over(window)) / _SECONDS_PER_DAY)
+    gap_stats = gaps.group_by(CUSTOMER_ID).aggregate(
+        ipt_mean_days=gaps.gap.mean(), ipt_std_days=gaps.gap.std()
+    )
+    joined = per_customer.join(gap_stats, CUSTOMER_ID)
+    if has_product:
+        products = table.group_by(CUSTOMER_ID).aggregate(
+            n_products=table[PRODUCT_ID].nunique(), n_lines=table.count()
+        )
+        joined = joined.join(products, CUSTOMER_ID)
+    return joined, has_qty, has_product
+
+
+def _returns_aggregates(returns: Any, *, cutoff: pd.Timestamp) -> pd.DataFrame:
+    table = _as_table(returns)
+    table = table.filter(table[DATE] < cutoff.to_pydatetime())
+    table = table.filter(table[CUSTOMER_ID].notnull())
+    key = table[ORDER_ID] if ORDER_ID in table.columns else table[DATE]
+    result = table.group_by(CUSTOMER_ID).aggregate(
+        returned_amount=table[AMOUNT].abs().sum(), n_returns=key.nunique()
+    )
+    return result.execute().set_index(CUSTOMER_ID)
+
+
+def _pct_change(last: pd.Series, prev: pd.Series) -> pd.Series:
+    prev_f = prev.astype("float64")
+    return ((last - prev_f) / prev_f * 100.0).where(prev_f > 0)
+
+
+def _model_outputs(
+    rfm: pd.DataFrame,
+    *,
+    transaction_model: Any,
+    spend_model: Any,
+    model_horizon: float,
+    clv_horizon: int,
+) -> pd.DataFrame:
+    from churnlab.models.bgnbd import BetaGeoModel
+    from churnlab.models.gamma_gamma import GammaGammaModel
+
+    out = pd.DataFrame(index=rfm.index)
+    try:
+        if isinstance(transaction_model, str):
+            if transaction_model != "fit":
+                raise ConfigError(
+                    f"transaction_model={transaction_model!r}: pass a fitted model, 'fit' or None."
+                )
+            transaction_model = BetaGeoModel(penalizer=0.001).fit(rfm)
+        out["p_alive"] = transaction_model.probability_alive(rfm)
+        out["expected_purchases"] = transaction_model.expected_purchases(rfm, model_horizon)
+        if spend_model is not None:
+            from churnlab.models.clv import customer_lifetime_value
+
+            if isinstance(spend_model, str):
+                repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
+                spend_model = GammaGammaModel(penalizer=0.001).fit(repeat)
+            clv = customer_lifetime_value(
+                transaction_model, spend_model, rfm, horizon=clv_horizon, horizon_unit="M"
+            )
+            out["clv"] = clv["clv"]
+    except ConfigError:
+        raise
+    except (ChurnlabError, ValueError, ArithmeticError) as exc:
+        warnings.warn(
+            f"BG/NBD features were skipped because the model could not be used: {exc}. "
+            "Use a later cutoff (more history) or pass transaction_model=None.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        return pd.DataFrame(index=rfm.index)
+    return out.astype("float64")
+
+
+def behaviour_features(
+    transactions: Any,
+    *,
+    cutoff: Any,
+    time_unit: str = "W",
+    trend_periods: int = 3,
+    trend_unit: str = "M",
+    returns: Any = None,
+    transaction_model: Any = None,
+    spend_model: Any = None,
+    model_horizon: float | None = None,
+    clv_horizon: int = 12,
+) -> pd.DataFrame:
+    """Build one row of behaviour features per customer from purchases before ``cutoff``.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path or ibis.Table
+        Canonical transaction log (customer_id, date, amount; optionally order_id,
+        quantity, product_id).
+    cutoff : date-like
+        Point in time. Only purchases with ``date < cutoff`` are used.
+    time_unit : {"D", "W", "M"}, default "W"
+        Unit of the RFM columns (frequency, recency, T) and of the BG/NBD horizon.
+    trend_periods : int, default 3
+        Length N of the engagement-trend windows: the last N ``trend_unit``
+        periods are compared with the N before them.
+    trend_unit : {"D", "W", "M"}, default "M"
+        Unit of the trend windows (3 months = a quarter).
+    returns : DataFrame, optional
+        Returns/cancellations in canonical columns, e.g. from
+        :func:`returns_from_dropped`; adds ``returns_share`` and ``n_returns``.
+    transaction_model : fitted BG/NBD-type model, "fit" or None
+        When given, adds ``p_alive`` and ``expected_purchases``. ``"fit"`` fits a
+        :class:`churnlab.models.BetaGeoModel` on the pre-cutoff summary (no leakage).
+    spend_model : fitted GammaGammaModel, "fit" or None
+        With a transaction model, adds ``clv`` over ``clv_horizon`` months.
+    model_horizon : float, optional
+        Horizon of ``expected_purchases`` in ``time_unit`` periods; default
+        ``trend_periods`` trend units.
+    clv_horizon : int, default 12
+        CLV horizon in months.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id, float64 columns described in
+        :data:`FEATURE_DESCRIPTIONS`; customers without a purchase before the
+        cutoff are absent.
+
+    Raises
+    ------
+    ConfigError
+        If ``cutoff`` is not a date or a unit is unknown.
+    DataValidationError
+        If no purchase precedes the cutoff.
+    """
+    from churnlab.features.rfm import rfm_summary
+
+    stamp = _to_timestamp(cutoff)
+    unit_days = _period_days(time_unit, name="time_unit")
+    trend_days = trend_periods * _period_days(trend_unit, name="trend_unit")
+    if trend_periods < 1:
+        raise ConfigError(f"trend_periods={trend_periods} must be a positive whole number.")
+    table = _as_table(transactions)
+    missing = [c for c in (CUSTOMER_ID, DATE, AMOUNT) if c not in table.columns]
+    if missing:
+        raise DataValidationError(
+            f"behaviour_features needs column(s) {', '.join(map(repr, missing))}; the data has "
+            f"{', '.join(map(repr, table.columns))}. Load it with churnlab.data.load_transactions."
+        )
+    before = table.filter(table[DATE] < stamp.to_pydatetime())
+    aggregates, _, has_product = _log_aggregates(before, cutoff=stamp, trend_days=trend_days)
+    frame = aggregates.execute().set_index(CUSTOMER_ID)
+    if frame.empty:
+        raise DataValidationError(
+            f"No purchase happens before cutoff {stamp.date()}, so there is nothing to "
+            "describe. Choose a later cutoff."
+        )
+    frame.index = frame.index.astype(str)
+    frame = frame.astype("float64")
+
+    rfm = rfm_summary(before, observation_end=stamp, time_unit=time_unit)
+    rfm.index = rfm.index.astype(str)
+    features = rfm.reindex(frame.index)[["frequency", "recency", "T", "monetary_value"]]
+    features = features.astype("float64").join(frame)
+    features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
+    features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
+    features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
+    features["orders_change_pct"] = _pct_change(features["orders_last"], features["orders_prev"])
+    features["spend_change_pct"] = _pct_change(features["spend_last"], features["spend_prev"])
+    if has_product:
+        features["product_diversity"] = features["n_products"] / features["n_lines"]
+        features = features.drop(columns="n_lines")
+    if returns is not None:
+        returned = _returns_aggregates(returns, cutoff=stamp)
+        returned.index = returned.index.astype(str)
+        returned = returned.reindex(features.index).fillna(0.0).astype("float64")
+        gross = features["total_spend"].clip(lower=0) + returned["returned_amount"]
+        features["returns_share"] = (returned["returned_amount"] / gross).where(gross > 0, 0.0)
+        features["n_returns"] = returned["n_returns"]
+    if transaction_model is not None:
+        horizon = model_horizon if model_horizon is not None else trend_days / unit_days
+        features = features.join(
+            _model_outputs(
+                features,
+                transaction_model=transaction_model,
+                spend_model=spend_model,
+                model_horizon=horizon,
+                clv_horizon=clv_horizon,
+            )
+        )
+    features = features.replace([np.inf, -np.inf], np.nan)
+    features.index.name = CUSTOMER_ID
+    features.attrs["time_unit"] = time_unit
+    features.attrs["cutoff"] = str(stamp)
+    return features.sort_index()
+
+
+class BehaviourFeatures(TransformerMixin, BaseEstimator):
+    """Scikit-learn transformer: transaction log in, one feature row per customer out.
+
+    Parameters
+    ----------
+    cutoff : date-like, optional
+        Point in time; ``None`` uses the day after the last purchase seen by
+        ``transform``.
+    time_unit, trend_periods, trend_unit, transaction_model, spend_model, model_horizon
+        As in :func:`behaviour_features`.
+
+    Attributes
+    ----------
+    feature_names_out_ : numpy.ndarray
+        Feature columns learned at ``fit``; ``transform`` always returns them.
+
+    Notes
+    -----
+    Unlike most transformers the output has one row per customer, not one per
+    input row; the index is customer_id.
+    """
+
+    def __init__(
+        self,
+        *,
+        cutoff: Any = None,
+        time_unit: str = "W",
+        trend_periods: int = 3,
+        trend_unit: str = "M",
+        transaction_model: Any = None,
+        spend_model: Any = None,
+        model_horizon: float | None = None,
+    ) -> None:
+        self.cutoff = cutoff
+        self.time_unit = time_unit
+        self.trend_periods = trend_periods
+        self.trend_unit = trend_unit
+        self.transaction_model = transaction_model
+        self.spend_model = spend_model
+        self.model_horizon = model_horizon
+
+    def _build(self, X: Any) -> pd.DataFrame:
+        cutoff = self.cutoff
+        if cutoff is None:
+            last = _as_table(X)[DATE].max().execute()
+            cutoff = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+        return behaviour_features(
+            X,
+            cutoff=cutoff,
+            time_unit=self.time_unit,
+            trend_periods=self.trend_periods,
+            trend_unit=self.trend_unit,
+            transaction_model=self.transaction_model,
+            spend_model=self.spend_model,
+            model_horizon=self.model_horizon,
+        )
+
+    def fit(self, X: Any, y: Any = None) -> BehaviourFeatures:
+        """Learn the feature names from ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, LoadedTransactions, path or ibis.Table
+            Transaction log.
+        y : ignored
+
+        Returns
+        -------
+        BehaviourFeatures
+            ``self``.
+        """
+        self.feature_names_out_ = np.asarray(self._build(X).columns, dtype=object)
+        return self
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        """Return the features of ``X`` with the columns learned at ``fit``.
+
+        Parameters
+        ----------
+        X : DataFrame, LoadedTransactions, path or ibis.Table
+            Transaction log.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer, index customer_id.
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self._build(X).reindex(columns=list(self.feature_names_out_))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Return the output feature names.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        numpy.ndarray
+            Feature names, as learned at ``fit``.
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()

@@ -1,0 +1,461 @@
+"""Shared maximum-likelihood machinery for churnlab's probability models.
+
+Every model module only states its parameters, its per-row log-likelihood with
+the analytic gradient, and its predictions. This module does the rest, once:
+
+* validation of the RFM summary (column contract, negative values, recency > T, ...);
+* compression of identical ``(frequency, recency, T)`` rows into unique rows with
+  weights, so a million customers fit in about a second;
+* minimisation of the weighted mean negative log-likelihood over log-parameters with
+  L-BFGS-B and the analytic gradient, with an optional L2 ``penalizer`` on the
+  parameters (``penalizer * sum(params ** 2)``, as in lifetimes);
+* standard errors from the inverse Hessian of the total negative log-likelihood at the
+  optimum (central differences of the analytic gradient);
+* the fitted attributes (``params_``, ``summary_``, ``covariance_``, ...), ``__repr__``
+  and ``_repr_html_``.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab import config
+from churnlab.data.validation import format_examples, require_columns
+from churnlab.exceptions import (
+    ConfigError,
+    ConvergenceWarning,
+    DataValidationError,
+    ModelNotFittedError,
+)
+
+#: ``loglik(params, columns) -> (ll, grad)``: per-row log-likelihood (n,) and its
+#: gradient with respect to the natural parameters (n, k).
+LogLik = Callable[[np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, np.ndarray]]
+
+_Z95 = 1.959963984540054
+
+
+def compress_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Collapse identical rows into unique rows and their counts.
+
+    Hash-based (``pandas.factorize`` per column, then on the combined codes), so it is
+    linear in the number of rows.
+
+    Parameters
+    ----------
+    *columns : numpy.ndarray
+        Equal-length float columns, e.g. frequency, recency and T.
+
+    Returns
+    -------
+    unique_columns : tuple of numpy.ndarray
+        The columns of the unique rows.
+    weights : numpy.ndarray
+        How many input rows each unique row stands for.
+    """
+    arrays = [np.asarray(c, dtype=float) for c in columns]
+    key = np.zeros(arrays[0].shape[0], dtype=np.int64)
+    for arr in arrays:
+        codes, uniques = pd.factorize(arr)
+        key, _ = pd.factorize(key * np.int64(len(uniques)) + codes)
+    n_unique = int(key.max()) + 1 if key.size else 0
+    weights = np.bincount(key, minlength=n_unique).astype(float)
+    # factorize numbers rows in order of first appearance: new codes raise the running max.
+    running = np.maximum.accumulate(key)
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
+    return tuple(arr[first] for arr in arrays), weights
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct values of ``values`` and the index of each element among them."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=float))
+    return np.asarray(uniques, dtype=float), codes
+
+
+def customer_index(data: pd.DataFrame) -> pd.Index:
+    """Return the customer index of ``data`` (a ``customer_id`` column wins over the index)."""
+    if config.CUSTOMER_ID in data.columns:
+        return pd.Index(data[config.CUSTOMER_ID], name=config.CUSTOMER_ID)
+    return data.index
+
+
+def check_time(t: Any, *, name: str = "t") -> np.ndarray | float:
+    """Validate a non-negative, finite time horizon (scalar or per-customer array).
+
+    Raises
+    ------
+    ConfigError
+        If ``t`` is negative, NaN or infinite.
+    """
+    arr = np.asarray(t, dtype=float)
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if np.any(bad):
+        raise ConfigError(
+            f"{name} must be a finite number of periods >= 0, got {format_examples(arr[bad].ravel())}. "
+            f"Pass e.g. {name}=12 (in the model's time unit)."
+        )
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _bad_rows(mask: np.ndarray, index: pd.Index, values: dict[str, np.ndarray]) -> str:
+    """Describe the rows flagged by ``mask``: count and a few examples."""
+    positions = np.flatnonzero(mask)[:3]
+    examples = []
+    for i in positions:
+        shown = ", ".join(f"{k}={v[i]:g}" for k, v in values.items())
+        examples.append(f"{index[i]!r} ({shown})")
+    more = f" and {mask.sum() - len(positions)} more" if mask.sum() > len(positions) else ""
+    return f"{int(mask.sum())} row(s), e.g. {'; '.join(examples)}{more}"
+
+
+def validate_rfm(
+    data: pd.DataFrame, *, where: str, require_repeat: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check an RFM summary and return its ``frequency``, ``recency`` and ``T`` arrays.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Columns ``frequency``, ``recency`` and ``T`` (see :func:`churnlab.features.rfm_summary`).
+    where : str
+        The calling method, used in messages.
+    require_repeat : bool, default False
+        Raise when no customer has a repeat purchase (a fit cannot learn from that).
+
+    Raises
+    ------
+    DataValidationError
+        On missing columns, an empty table, NaN/infinite or negative values, non-integer
+        frequency, recency greater than T, non-zero recency with zero frequency, or (with
+        ``require_repeat``) no repeat buyers. The message counts the rows, shows examples and
+        says how to fix the data.
+    """
+    cols = (config.FREQUENCY, config.RECENCY, config.T)
+    require_columns(data, cols, where=where)
+    if len(data) == 0:
+        raise DataValidationError(f"{where} got an empty table; pass at least one customer.")
+    index = customer_index(data)
+    arrays = {}
+    for c in cols:
+        source = data[c] if c in data.columns else data.index.get_level_values(c)
+        try:
+            arrays[c] = np.asarray(source, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(
+                f"{where}: column '{c}' must be numeric ({exc}). Convert it with "
+                f"pd.to_numeric(data['{c}'])."
+            ) from None
+    x, tx, big_t = arrays[config.FREQUENCY], arrays[config.RECENCY], arrays[config.T]
+    fix = "Rebuild the summary with churnlab.features.rfm_summary()."
+    checks = [
+        (~np.isfinite(x) | ~np.isfinite(tx) | ~np.isfinite(big_t), "have NaN or infinite values"),
+        ((x < 0) | (tx < 0) | (big_t < 0), "have negative frequency, recency or T"),
+        (np.isfinite(x) & (x != np.round(x)), "have a non-integer frequency (a count of repeat purchases)"),
+        (tx > big_t * (1 + 1e-12), "have recency > T (the last purchase after the end of observation)"),
+        ((x == 0) & (tx != 0), "have frequency == 0 but recency != 0 (recency must be 0 without repeat purchases)"),
+    ]
+    for mask, what in checks:
+        if np.any(mask):
+            raise DataValidationError(
+                f"{where}: {_bad_rows(mask, index, arrays)} {what}. {fix}"
+            )
+    if require_repeat and not np.any(x > 0):
+        raise DataValidationError(
+            f"{where}: none of the {len(x)} customers has a repeat purchase (frequency is 0 "
+            "everywhere), so purchase rates and dropout cannot be estimated. Use a longer "
+            "observation window, or check that the summary counts repeat purchases."
+        )
+    return x, np.minimum(tx, big_t), big_t
+
+
+def resolve_time_unit(data: pd.DataFrame, time_unit: str | None, *, where: str) -> str | None:
+    """Return the time unit from ``data.attrs['time_unit']`` or the ``time_unit`` argument.
+
+    Raises
+    ------
+    ConfigError
+        If the unit is unknown, or the argument contradicts the data's attribute.
+    """
+    attr = data.attrs.get("time_unit") if hasattr(data, "attrs") else None
+    if attr is not None and time_unit is not None and attr != time_unit:
+        raise ConfigError(
+            f"{where}: time_unit={time_unit!r} contradicts the summary's attrs['time_unit']="
+            f"{attr!r}. Drop the argument, or rebuild the summary with time_unit={time_unit!r}."
+        )
+    unit = attr if attr is not None else time_unit
+    if unit is not None and unit not in config.TIME_UNIT_DAYS:
+        raise ConfigError(
+            f"{where}: unknown time_unit {unit!r}; use one of "
+            f"{', '.join(repr(u) for u in config.TIME_UNIT_DAYS)}."
+        )
+    return unit
+
+
+class BaseModel(BaseEstimator):
+    """Maximum-likelihood estimator base class; subclasses define the likelihood.
+
+    Subclasses set ``_param_names`` and implement ``_loglik`` (per-row log-likelihood and
+    its gradient with respect to the natural parameters) and ``_initial_params``.
+    """
+
+    _param_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        tol: float = 1e-10,
+        maxiter: int = 2000,
+        initial_params: dict[str, float] | None = None,
+    ) -> None:
+        self.penalizer = penalizer
+        self.tol = tol
+        self.maxiter = maxiter
+        self.initial_params = initial_params
+
+    # ----------------------------------------------------------------- hooks
+    @staticmethod
+    def _loglik(params: np.ndarray, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _prepare(columns: tuple[np.ndarray, ...]) -> Any:
+        """Precompute what the likelihood reuses at every evaluation (default: nothing)."""
+        return columns
+
+    def _initial_params(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- fitting
+    def _check_hyperparameters(self) -> None:
+        if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
+            raise ConfigError(
+                f"penalizer must be a finite number >= 0, got {self.penalizer!r}; "
+                "try penalizer=0.001."
+            )
+        if self.initial_params is not None:
+            unknown = set(self.initial_params) - set(self._param_names)
+            bad = [k for k, v in self.initial_params.items() if not (np.isfinite(v) and v > 0)]
+            if unknown or bad:
+                raise ConfigError(
+                    f"initial_params must map {list(self._param_names)} to positive numbers; "
+                    f"got unknown {sorted(unknown)} / non-positive {bad}."
+                )
+
+    def _objective(
+        self, theta: np.ndarray, columns: Any, weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        params = np.exp(theta)
+        ll, grad = self._loglik(params, columns)
+        total = weights.sum()
+        value = -(weights @ ll) / total + self.penalizer * np.sum(params**2)
+        g = -(weights @ grad) / total + 2 * self.penalizer * params
+        g_theta = g * params
+        if not (np.isfinite(value) and np.all(np.isfinite(g_theta))):
+            return 1e100, np.zeros_like(theta)
+        return float(value), g_theta
+
+    def _fit_columns(
+        self, columns: tuple[np.ndarray, ...], weights: np.ndarray, *, n_customers: int
+    ) -> None:
+        """Minimise the penalised mean NLL on compressed columns and set fitted attributes."""
+        self._check_hyperparameters()
+        start = self._initial_params(columns, weights)
+        if self.initial_params:
+            start = np.array(
+                [self.initial_params.get(k, v) for k, v in zip(self._param_names, start, strict=True)],
+                dtype=float,
+            )
+        theta0 = np.log(start)
+        fun = self._objective
+        columns = self._prepare(columns)
+        res = optimize.minimize(
+            fun, theta0, args=(columns, weights), jac=True, method="L-BFGS-B",
+            bounds=[(-30.0, 30.0)] * len(theta0),
+            options={"maxiter": self.maxiter, "ftol": 1e-15, "gtol": self.tol},
+        )  # fmt: skip
+        # L-BFGS-B often stops on line-search precision at the optimum; polish with Newton-CG.
+        if not res.success or np.max(np.abs(res.jac)) > 1e-6:
+            res2 = optimize.minimize(
+                fun, res.x, args=(columns, weights), jac=True, method="BFGS",
+                options={"maxiter": self.maxiter, "gtol": 1e-9},
+            )  # fmt: skip
+            if res2.fun <= res.fun:
+                res = res2
+        params = np.exp(res.x)
+        grad_norm = float(np.max(np.abs(res.jac))) if res.jac is not None else np.inf
+        converged = np.isfinite(res.fun) and res.fun < 1e99 and grad_norm < 1e-4
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__}.fit did not converge ({res.message}; largest gradient "
+                f"{grad_norm:.2g}). The parameters may be unreliable: try penalizer=0.001, "
+                "rescale time (time_unit='W' or 'M' instead of 'D'), or pass initial_params.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        total = weights.sum()
+        ll, _ = self._loglik(params, columns)
+        self.params_ = pd.Series(params, index=list(self._param_names), name="estimate")
+        for name, value in zip(self._param_names, params, strict=True):
+            setattr(self, f"{name}_", float(value))
+        self.log_likelihood_ = float(weights @ ll)
+        self.n_customers_ = int(n_customers)
+        self.converged_ = bool(converged)
+        self.covariance_ = self._covariance(params, columns, weights * (n_customers / total))
+        self.summary_ = self._make_summary()
+
+    def _covariance(
+        self, params: np.ndarray, columns: Any, weights: np.ndarray
+    ) -> pd.DataFrame:
+        """Inverse Hessian of the total penalised NLL (central differences of the gradient)."""
+        n_total = weights.sum()
+
+        def grad(p: np.ndarray) -> np.ndarray:
+            _, g = self._loglik(p, columns)
+            return -(weights @ g) + 2 * self.penalizer * n_total * p
+
+        k = len(params)
+        hess = np.empty((k, k))
+        for j in range(k):
+            h = 1e-5 * params[j]
+            up, down = params.copy(), params.copy()
+            up[j] += h
+            down[j] -= h
+            hess[:, j] = (grad(up) - grad(down)) / (2 * h)
+        hess = (hess + hess.T) / 2
+        names = list(self._param_names)
+        try:
+            cov = np.linalg.inv(hess)
+            ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
+        except np.linalg.LinAlgError:
+            ok = False
+        if not ok:
+            warnings.warn(
+                f"{type(self).__name__}: the Hessian at the optimum is singular or not positive "
+                "definite, so standard errors are undefined (NaN). The data may not identify all "
+                "parameters: try penalizer=0.001 or more customers.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+            cov = np.full((k, k), np.nan)
+        return pd.DataFrame(cov, index=names, columns=names)
+
+    def _make_summary(self) -> pd.DataFrame:
+        est = self.params_.to_numpy()
+        se = np.sqrt(np.diag(self.covariance_.to_numpy()))
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "lower_95": est - _Z95 * se,
+                "upper_95": est + _Z95 * se,
+            },
+            index=pd.Index(list(self._param_names), name="parameter"),
+        )
+
+    # -------------------------------------------------------------- helpers
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, "params_")
+        except NotFittedError:
+            raise ModelNotFittedError(
+                f"This {type(self).__name__} is not fitted yet. Call .fit(summary) before "
+                "using it for predictions."
+            ) from None
+
+    def _params(self) -> tuple[float, ...]:
+        self._check_fitted()
+        return tuple(float(self.params_[k]) for k in self._param_names)
+
+    def _fitted_on(self) -> str:
+        return f"{self.n_customers_:,} customers"
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # noqa: N803
+        base = super().__repr__(N_CHAR_MAX)
+        if not hasattr(self, "params_"):
+            return f"{base}, not fitted"
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{base}, fitted on {self._fitted_on()}: {shown}, log-likelihood {self.log_likelihood_:.2f}"
+
+    def _repr_html_(self) -> str:
+        title = html.escape(super().__repr__())
+        if not hasattr(self, "params_"):
+            return f"<div><strong>{title}</strong>: not fitted</div>"
+        unit = f", time unit {self.time_unit_!r}" if getattr(self, "time_unit_", None) else ""
+        return (
+            f"<div><strong>{title}</strong>: fitted on {html.escape(self._fitted_on())}{unit}, "
+            f"log-likelihood {self.log_likelihood_:.2f}"
+            f"{self.summary_.to_html(float_format=lambda v: f'{v:.4g}')}</div>"
+        )
+
+
+class TransactionModel(BaseModel):
+    """Base class of the BG/NBD family: fitted on ``frequency``, ``recency`` and ``T``."""
+
+    required_columns: tuple[str, ...] = (config.FREQUENCY, config.RECENCY, config.T)
+
+    def fit(self, summary: pd.DataFrame, *, time_unit: str | None = None) -> TransactionModel:
+        """Fit the model to an RFM summary by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            One row per customer with columns ``frequency`` (repeat purchases), ``recency``
+            (time of the last purchase since the first) and ``T`` (time since the first
+            purchase), as returned by :func:`churnlab.features.rfm_summary`.
+        time_unit : {"D", "W", "M"}, optional
+            The unit of ``recency`` and ``T``, when ``summary.attrs["time_unit"]`` is not set.
+
+        Returns
+        -------
+        self
+            With ``params_``, ``summary_``, ``covariance_``, ``log_likelihood_``,
+            ``n_customers_`` and ``time_unit_`` set.
+
+        Raises
+        ------
+        DataValidationError
+            If the summary is malformed (see :func:`validate_rfm`) or has no repeat buyer.
+        """
+        where = f"{type(self).__name__}.fit"
+        x, tx, big_t = validate_rfm(summary, where=where, require_repeat=True)
+        self.time_unit_ = resolve_time_unit(summary, time_unit, where=where)
+        columns, weights = compress_rows(x, tx, big_t)
+        self._fit_columns(columns, weights, n_customers=len(x))
+        return self
+
+    def _data(self, data: pd.DataFrame, method: str) -> tuple[np.ndarray, ...]:
+        self._check_fitted()
+        return validate_rfm(data, where=f"{type(self).__name__}.{method}")
+
+    def _series(self, values: np.ndarray, data: pd.DataFrame, name: str) -> pd.Series:
+        return pd.Series(values, index=customer_index(data), name=name)
+
+
+def as_float(values: np.ndarray | float) -> np.ndarray | float:
+    """Return a Python float for 0-d results, the array otherwise."""
+    arr = np.asarray(values, dtype=float)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def check_counts(n: Any) -> np.ndarray:
+    """Validate purchase counts (non-negative integers) for ``probability_of_purchases``."""
+    arr = np.asarray(n, dtype=float)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
+    if np.any(bad):
+        raise ConfigError(
+            f"n must be a non-negative whole number of purchases, got "
+            f"{format_examples(arr[bad].ravel())}. Pass e.g. n=0, n=[0, 1, 2]."
+        )
+    return arr
+

@@ -1,0 +1,259 @@
+"""Stakeholder outputs: the per-reason summary table and data-driven recommendations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from churnlab.data.validation import require_columns
+from churnlab.reasons.analysis import (
+    addressable_share,
+    reason_associations,
+    reason_differences,
+    value_lost_by_reason,
+)
+from churnlab.reasons.build import UNSEGMENTED
+from churnlab.reasons.records import CATEGORY, CHURN_DATE, EVIDENCE, REASON, STATED, UNKNOWN_REASON
+
+__all__ = ["format_amount", "reason_summary", "recommendations"]
+
+#: Suggested action per reason keyword (first match wins); used by recommendations().
+ACTIONS = (
+    (
+        r"competitor|offer|device|download|data",
+        "match the competing offers (devices, data, speed) for at-risk customers before renewal",
+    ),
+    (
+        r"pric|charge|cost|afford",
+        "review pricing and extra charges, e.g. a bundled plan or loyalty discount",
+    ),
+    (
+        r"attitude|support|expertise",
+        "coach support staff and follow up every complaint within a day",
+    ),
+    (
+        r"dissatisf|product|network|servic|reliab|website",
+        "fix the product and service gaps customers name, starting with the most cited",
+    ),
+)
+
+
+def format_amount(value: float) -> str:
+    """Format money compactly without a currency sign: 1234567 -> "1.23M".
+
+    Parameters
+    ----------
+    value : float
+        Amount.
+
+    Returns
+    -------
+    str
+        Rounded amount with K/M suffix, or "n/a" for NaN.
+    """
+    if value is None or np.isnan(value):
+        return "n/a"
+    for size, suffix in ((1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:,.2f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def reason_summary(
+    records: pd.DataFrame,
+    *,
+    by: str = "category",
+    mapping: Mapping[str, bool] | None = None,
+    period: str = "M",
+    min_customers: int = 10,
+) -> pd.DataFrame:
+    """One table for stakeholders: what each reason cost and whom it hit.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Output of :func:`churnlab.reasons.churn_record`.
+    by : {"category", "reason"}, default "category"
+        Reason level.
+    mapping : mapping of str to bool, optional
+        Reason -> addressable (see :func:`churnlab.reasons.addressable_mapping`).
+    period : str, default "M"
+        Pandas period alias for the trend (last period with churn vs the one before).
+    min_customers : int, default 10
+        Smallest segment considered for "most affected segment".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = reason; customers_lost, share_of_churn, revenue_lost, clv_lost,
+        addressable ("yes"/"no"), most_affected_segment (the segment where the
+        reason's share of churn is highest relative to its overall share) and
+        trend ("n/a (no churn dates)" when the records have none).
+    """
+    require_columns(records, [by, CHURN_DATE, "segment"], where="reason_summary")
+    value = value_lost_by_reason(records, by=by, mapping=mapping)
+    out = pd.DataFrame(
+        {
+            "customers_lost": value["customers"],
+            "share_of_churn": value["customers"] / value["customers"].sum(),
+            "revenue_lost": value["revenue_lost"],
+            "clv_lost": value["clv_lost"],
+            "addressable": np.where(value["addressable"], "yes", "no"),
+        }
+    )
+    out["most_affected_segment"] = _most_affected(records, by, min_customers).reindex(out.index)
+    out["trend"] = _trends(records, by, period).reindex(out.index)
+    out.attrs["evidence"] = dict(records[EVIDENCE].value_counts())
+    return out
+
+
+def _most_affected(records: pd.DataFrame, by: str, min_customers: int) -> pd.Series:
+    """Segment with the highest lift of each reason (with at least min_customers)."""
+    segments = records["segment"].astype(str)
+    if (segments == UNSEGMENTED).all():
+        return pd.Series("n/a (no segments)", index=records[by].unique())
+    table = pd.crosstab(records[by], segments)
+    table = table.loc[:, table.sum() >= min_customers]
+    if table.empty:
+        return pd.Series("n/a (segments too small)", index=records[by].unique())
+    lift = (table / table.sum()).div(records[by].value_counts(normalize=True), axis=0)
+    best = lift.idxmax(axis=1)
+    return pd.Series(
+        {r: f"{best[r]} ({lift.loc[r, best[r]]:.1f}x its overall share)" for r in best.index}
+    )
+
+
+def _trends(records: pd.DataFrame, by: str, period: str) -> pd.Series:
+    """Last period with churn vs the period before, per reason."""
+    reasons = records[by].unique()
+    dates = pd.to_datetime(records[CHURN_DATE])
+    if dates.notna().sum() == 0:
+        return pd.Series("n/a (no churn dates)", index=reasons)
+    periods = dates.dt.to_period(period)
+    last = periods.max()
+    prev = last - 1
+    now = records[periods == last].groupby(by).size().reindex(reasons, fill_value=0)
+    before = records[periods == prev].groupby(by).size().reindex(reasons, fill_value=0)
+    text = {}
+    for r in reasons:
+        a, b = int(now[r]), int(before[r])
+        change = "new" if b == 0 and a else ("flat" if a == b else f"{(a - b) / b:+.0%}")
+        text[r] = f"{change} ({a} in {last} vs {b} in {prev})"
+    return pd.Series(text)
+
+
+def _action(label: str) -> str:
+    """Suggested action for a reason label."""
+    for pattern, action in ACTIONS:
+        if re.search(pattern, label.lower()):
+            return action
+    return "investigate this reason with the customers who gave it"
+
+
+def recommendations(
+    records: pd.DataFrame,
+    *,
+    mapping: Mapping[str, bool] | None = None,
+    associations: pd.DataFrame | None = None,
+    min_customers: int = 20,
+    unknown_threshold: float = 0.10,
+) -> list[str]:
+    """Three recommendations, each built from the computed results.
+
+    1. The addressable category that lost the most revenue, with its top detailed reasons.
+    2. The customer group whose reason mix differs most (surviving the correction),
+       or a note that no group differs.
+    3. Better evidence when many reasons are unknown or model-based; otherwise the
+       addressable detailed reason with the highest CLV lost per customer.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Output of :func:`churnlab.reasons.churn_record`.
+    mapping : mapping of str to bool, optional
+        Reason -> addressable.
+    associations : pandas.DataFrame, optional
+        Output of :func:`churnlab.reasons.reason_associations`; computed when not given.
+    min_customers : int, default 20
+        Smallest detailed reason considered in the third recommendation.
+    unknown_threshold : float, default 0.10
+        Share of reasons without customer-stated evidence that triggers the
+        evidence recommendation.
+
+    Returns
+    -------
+    list of str
+        Three sentences (fewer only when there is nothing addressable).
+    """
+    out: list[str] = []
+    n = len(records)
+    value = value_lost_by_reason(records, by=CATEGORY, mapping=mapping)
+    addressable = value[value["addressable"]]
+    share = addressable_share(records, mapping=mapping)
+    prefix = ""
+    if (records[EVIDENCE] == STATED).mean() < 0.5:
+        prefix = "Based on classifier drivers (model evidence, not stated reasons): "
+    if not addressable.empty:
+        top = addressable.index[0]
+        row = addressable.iloc[0]
+        details = records.loc[records[CATEGORY] == top, REASON].value_counts().head(2)
+        named = " and ".join(f"'{r}' ({c:,})" for r, c in details.items())
+        out.append(
+            f"{prefix}Start with '{top}': {int(row['customers']):,} of {n:,} churned customers "
+            f"({row['customers'] / n:.0%}) and {format_amount(row['revenue_lost'])} of revenue "
+            f"to date ({row['revenue_share']:.0%} of revenue lost); top reasons {named}. "
+            f"Action: {_action(str(top) + ' ' + ' '.join(details.index))}. Addressable reasons "
+            f"account for {share['share_customers']:.0%} of churned customers in all."
+        )
+    if associations is None:
+        associations = reason_associations(records)
+    diffs = reason_differences(records, associations=associations)
+    diffs = diffs[(diffs["lift"] > 1) & (diffs["reason"] != UNKNOWN_REASON)]
+    if not diffs.empty:
+        d = diffs.iloc[0]
+        label = str(d["factor"]).replace("_", " ")
+        if d["factor"] == "segment" and records.attrs.get("segment_source"):
+            label = str(records.attrs["segment_source"])
+        v = associations.loc[d["factor"], "cramers_v"]
+        out.append(
+            f"Target {label} '{d['level']}': '{d['reason']}' explains {d['share_in_group']:.0%} "
+            f"of their churn vs {d['overall_share']:.0%} overall ({d['lift']:.1f}x; significant "
+            f"after {associations.attrs.get('correction', 'fdr_bh')} correction, Cramér's V "
+            f"{v:.2f}). Action for this group: {_action(str(d['reason']))}."
+        )
+    else:
+        out.append(
+            "No customer group (tenure, contract, segment, value, satisfaction) differs in its "
+            "churn reasons after correcting for multiple tests, so act on the top reasons "
+            "across the whole base rather than for one group."
+        )
+    weak = 1 - (records[EVIDENCE] == STATED).mean()
+    if weak > unknown_threshold:
+        out.append(
+            f"{weak:.0%} of churned customers have no stated reason. Add a mandatory reason "
+            "field to the cancellation process and a short exit survey, so next month's "
+            "analysis rests on what customers say rather than on model drivers."
+        )
+    else:
+        per = value_lost_by_reason(records, by=REASON, mapping=mapping)
+        per = per[per["addressable"] & (per["customers"] >= min_customers)]
+        use_clv = bool(per["clv_lost"].notna().any())
+        what = "CLV" if use_clv else "revenue to date"
+        per = per.assign(
+            per_customer=per["clv_per_customer"]
+            if use_clv
+            else per["revenue_lost"] / per["customers"]
+        ).sort_values("per_customer", ascending=False)
+        if not per.empty:
+            name, best = per.index[0], per.iloc[0]
+            avg = records["clv_lost" if use_clv else "revenue_to_date"].mean()
+            out.append(
+                f"Protect high-value customers from '{name}': the {int(best['customers']):,} "
+                f"customers lost to it had the highest {what} per customer "
+                f"({format_amount(best['per_customer'])} vs {format_amount(avg)} for all "
+                f"churned customers). Action: {_action(str(name))}."
+            )
+    return out

@@ -1,0 +1,177 @@
+"""Data-quality tables for the data-quality report (notebook 00).
+
+Small, readable summaries of a cleaned transaction log: date coverage,
+customers and orders per month, order values and the repeat-purchase share.
+They take the ``data`` of :class:`churnlab.data.LoadedTransactions`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from churnlab import config
+from churnlab.data.validation import require_columns
+
+__all__ = [
+    "coverage_summary",
+    "monthly_activity",
+    "order_values",
+    "repeat_purchase_summary",
+    "returns_summary",
+]
+
+_NEEDED = (config.CUSTOMER_ID, config.DATE, config.AMOUNT)
+
+
+def _orders(data: pd.DataFrame) -> pd.DataFrame:
+    """One row per order: customer, date and order total."""
+    keys = (
+        [config.ORDER_ID] if config.ORDER_ID in data.columns else [config.CUSTOMER_ID, config.DATE]
+    )
+    grouped = data.groupby(keys, sort=False, observed=True)
+    orders = grouped.agg(
+        **{
+            config.CUSTOMER_ID: (config.CUSTOMER_ID, "first"),
+            config.DATE: (config.DATE, "min"),
+            config.AMOUNT: (config.AMOUNT, "sum"),
+        }
+    )
+    return orders.reset_index(drop=True)
+
+
+def order_values(data: pd.DataFrame) -> pd.Series:
+    """Return the total value of each order (lines summed per ``order_id``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Transactions in canonical columns; without ``order_id`` an order is a
+        customer's purchases on one timestamp.
+
+    Returns
+    -------
+    pandas.Series
+        Order totals, named ``amount``.
+    """
+    require_columns(data, _NEEDED, where="order_values")
+    return _orders(data)[config.AMOUNT]
+
+
+def coverage_summary(data: pd.DataFrame) -> pd.DataFrame:
+    """Return the headline facts of a log: dates covered, gaps, customers, orders, revenue.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Transactions in canonical columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column ``value`` indexed by a readable ``measure`` name.
+    """
+    require_columns(data, _NEEDED, where="coverage_summary")
+    orders = _orders(data)
+    first, last = data[config.DATE].min(), data[config.DATE].max()
+    months = pd.period_range(first, last, freq="M") if len(data) else pd.PeriodIndex([], freq="M")
+    active = set(data[config.DATE].dt.to_period("M")) if len(data) else set()
+    facts = {
+        "first purchase": first.date() if len(data) else "n/a",
+        "last purchase": last.date() if len(data) else "n/a",
+        "days covered": (last - first).days + 1 if len(data) else 0,
+        "months covered": len(months),
+        "months without orders": sum(m not in active for m in months),
+        "days with orders": int(data[config.DATE].dt.normalize().nunique()),
+        "transaction lines": len(data),
+        "orders": len(orders),
+        "customers": int(data[config.CUSTOMER_ID].nunique()),
+        "revenue": round(float(data[config.AMOUNT].sum()), 2),
+    }
+    return pd.DataFrame({"value": pd.Series(facts, dtype=object)}).rename_axis("measure")
+
+
+def monthly_activity(data: pd.DataFrame) -> pd.DataFrame:
+    """Return customers, new customers, orders and revenue per calendar month.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Transactions in canonical columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``month`` (month start timestamps), columns ``customers``,
+        ``new_customers``, ``orders``, ``revenue``; months without orders are 0.
+    """
+    require_columns(data, _NEEDED, where="monthly_activity")
+    orders = _orders(data)
+    month = orders[config.DATE].dt.to_period("M")
+    first_month = orders.groupby(config.CUSTOMER_ID)[config.DATE].transform("min").dt.to_period("M")
+    table = pd.DataFrame(
+        {
+            "customers": orders.groupby(month)[config.CUSTOMER_ID].nunique(),
+            "new_customers": orders[month == first_month]
+            .groupby(month[month == first_month])[config.CUSTOMER_ID]
+            .nunique(),
+            "orders": orders.groupby(month).size(),
+            "revenue": orders.groupby(month)[config.AMOUNT].sum(),
+        }
+    )
+    if len(table):
+        table = table.reindex(pd.period_range(table.index.min(), table.index.max(), freq="M"))
+    table = table.fillna(0)
+    table[["customers", "new_customers", "orders"]] = table[
+        ["customers", "new_customers", "orders"]
+    ].astype("int64")
+    table.index = table.index.to_timestamp()
+    return table.rename_axis("month")
+
+
+def repeat_purchase_summary(data: pd.DataFrame) -> pd.DataFrame:
+    """Return how many customers bought once, twice, ... and the repeat-purchase share.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Transactions in canonical columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``orders`` bucket ("1", "2", "3-5", "6-10", "11+"), columns
+        ``customers`` and ``share``; ``df.attrs["repeat_share"]`` is the share of
+        customers with two or more orders.
+    """
+    require_columns(data, _NEEDED, where="repeat_purchase_summary")
+    per_customer = _orders(data).groupby(config.CUSTOMER_ID).size()
+    buckets = pd.cut(
+        per_customer, [0, 1, 2, 5, 10, float("inf")], labels=["1", "2", "3-5", "6-10", "11+"]
+    )
+    counts = buckets.value_counts(sort=False).rename("customers")
+    table = counts.to_frame().rename_axis("orders")
+    total = int(counts.sum())
+    table["share"] = table["customers"] / total if total else 0.0
+    table.attrs["repeat_share"] = float((per_customer >= 2).mean()) if total else 0.0
+    return table
+
+
+def returns_summary(dropped: pd.DataFrame) -> pd.DataFrame:
+    """Return rows and value per drop reason from a loader's ``dropped`` frame.
+
+    Parameters
+    ----------
+    dropped : pandas.DataFrame
+        ``LoadedTransactions.dropped`` (canonical columns plus ``drop_reason``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``drop_reason``, columns ``rows`` and ``amount`` (absolute value
+        summed; NaN amounts ignored); reasons with no rows are left out.
+    """
+    require_columns(dropped, ["drop_reason"], where="returns_summary")
+    amount = dropped[config.AMOUNT].abs() if config.AMOUNT in dropped else 0.0
+    frame = pd.DataFrame({"drop_reason": dropped["drop_reason"].astype(str), "amount": amount})
+    table = frame.groupby("drop_reason").agg(rows=("amount", "size"), amount=("amount", "sum"))
+    return table[table["rows"] > 0].sort_values("rows", ascending=False)

@@ -1,0 +1,330 @@
+"""Run the report: validate, execute notebooks with papermill, export, publish.
+
+Order of work (see DESIGN.md, Reports): parameters and notebooks are checked
+(:func:`churnlab.report.notebooks.plan_run`), the input data is loaded and
+fingerprinted, a lock on the reports folder is taken, each notebook runs into a
+temporary folder, and only a fully successful run is renamed into place and
+becomes ``latest``. A failed run is kept as ``<run-id>-failed`` with a debug
+HTML and a manifest whose status is ``failed``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shlex
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from churnlab.exceptions import ChurnlabError, DataValidationError, ReportLockedError
+from churnlab.report.notebooks import NotebookPlan, plan_run
+from churnlab.report.params import SNAPSHOT_SOURCES, ReportConfig
+
+__all__ = ["RunResult", "data_fingerprint", "load_data", "report_lock", "run_report"]
+
+logger = logging.getLogger("churnlab.report")
+
+_VERSIONED = (
+    "churnlab", "pandas", "numpy", "scipy", "scikit-learn", "lifetimes", "ibis-framework",
+    "duckdb", "matplotlib", "seaborn", "papermill", "nbconvert",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of a successful run.
+
+    Attributes
+    ----------
+    run_id : str
+        The run's id and folder name.
+    run_dir : Path
+        Folder holding the HTML reports, executed notebooks, manifest and log.
+    manifest : dict
+        The run's manifest (as written to ``manifest.json``).
+    """
+
+    run_id: str
+    run_dir: Path
+    manifest: dict
+
+
+def package_versions() -> dict[str, str]:
+    """Return Python's and the main packages' versions."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        with contextlib.suppress(PackageNotFoundError):
+            found[name] = version(name)
+    return found
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """Return ``sha256:<hex>`` of a frame's values, index and column names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The loaded data.
+
+    Returns
+    -------
+    str
+    """
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def load_data(
+    source: str, *, snapshot: bool = False, sample_customers: int = 0, random_state: int = 0
+) -> pd.DataFrame:
+    """Load a run's input the way its notebooks will, to validate it up front.
+
+    Parameters
+    ----------
+    source : str
+        Bundled name or path.
+    snapshot : bool, default False
+        True for customer-snapshot sources (``"telco"`` or a table path).
+    sample_customers : int, default 0
+        As the notebooks receive it.
+    random_state : int, default 0
+        As the notebooks receive it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Transactions (or the snapshot table).
+    """
+    from churnlab import datasets
+
+    if snapshot:
+        if source == "telco":
+            return datasets.load_telco()
+        from churnlab.data import load_table
+
+        return load_table(source)
+    loaded = datasets.load_source(
+        source, sample_customers=sample_customers, random_state=random_state
+    )
+    return loaded.data
+
+
+def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
+    """Load every data source of the run once and describe it.
+
+    Parameters
+    ----------
+    plans : list of NotebookPlan
+        The planned notebooks.
+
+    Returns
+    -------
+    dict
+        Data source -> facts (rows, customers, date range, fingerprint, file sha256).
+
+    Raises
+    ------
+    DataValidationError
+        If a source cannot be read or fails validation; the message names it.
+    """
+    facts: dict[str, dict[str, object]] = {}
+    for plan in plans:
+        source = plan.data_source
+        if source in facts:
+            continue
+        snapshot = plan.declared.get("data_source") in SNAPSHOT_SOURCES
+        sample = int(
+            plan.parameters.get("sample_customers", plan.declared.get("sample_customers") or 0)
+        )
+        seed = plan.parameters.get("random_state", plan.declared.get("random_state", 0))
+        try:
+            frame = load_data(
+                source, snapshot=snapshot, sample_customers=sample, random_state=int(seed or 0)
+            )
+        except ChurnlabError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataValidationError(
+                f"data_source {source!r} (used by notebook {plan.name!r}) cannot be loaded: "
+                f"{exc}. Pass a bundled name ('online_retail', 'cdnow', 'telco') or the path "
+                "of a file with churnlab's canonical columns."
+            ) from exc
+        info: dict[str, object] = {"rows": len(frame)}
+        if "customer_id" in frame.columns:
+            info["customers"] = int(frame["customer_id"].nunique())
+        elif frame.index.name == "customer_id":
+            info["customers"] = int(frame.index.nunique())
+        if "date" in frame.columns and len(frame):
+            info["first_date"] = str(frame["date"].min().date())
+            info["last_date"] = str(frame["date"].max().date())
+        if sample:
+            info["sample_customers"] = sample
+        info["fingerprint"] = data_fingerprint(frame)
+        if Path(source).is_file():
+            info["file_sha256"] = _file_sha256(Path(source))
+        facts[source] = info
+    return facts
+
+
+@contextlib.contextmanager
+def report_lock(output_dir: Path, *, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock on ``output_dir/.lock`` (``fcntl.flock``).
+
+    Parameters
+    ----------
+    output_dir : Path
+        The reports folder.
+    timeout : float
+        Seconds to wait for another run to finish.
+
+    Raises
+    ------
+    ReportLockedError
+        If the lock is still held after ``timeout`` seconds.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / ".lock"
+    with path.open("a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ReportLockedError(
+                        f"another churnlab report run holds the lock {str(path)!r} "
+                        f"(waited {timeout:g} s). Wait for it to finish, or raise "
+                        "--lock-timeout; scheduled runs should not overlap."
+                    ) from None
+                time.sleep(0.2)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class RunTimeout(BaseException):
+    """Raised inside a run when its whole-run timeout expires."""
+
+
+@contextlib.contextmanager
+def _run_deadline(seconds: float | None) -> Iterator[None]:
+    """Interrupt the run after ``seconds`` (main thread only; elsewhere per-cell limits)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expire(signum: int, frame: object) -> None:
+        raise RunTimeout
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def reproduce_command(config: ReportConfig) -> str:
+    """Return a ``churnlab report`` command line that repeats a run."""
+    params = config.parameters
+    words = ["churnlab", "report", "--data-source", params.data_source]
+    words += ["--sample-customers", str(params.sample_customers)]
+    if config.notebooks:
+        words += ["--notebooks", ",".join(config.notebooks)]
+    if params.mask_customer_ids:
+        words.append("--mask-customer-ids")
+    for key in ("observation_end", "time_unit", "random_state"):
+        words += ["-p", f"{key}={getattr(params, key)}"]
+    for key, value in params.extra.items():
+        words += ["-p", f"{key}={value}"]
+    for notebook, values in config.notebook_parameters.items():
+        words += [w for k, v in values.items() for w in ("-p", f"{notebook}.{k}={v}")]
+    return shlex.join(words)
+
+
+def _new_run_id(output_dir: Path) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id, n = stamp, 1
+    while any(
+        (output_dir / name).exists() for name in (run_id, f"{run_id}-failed", f".tmp-{run_id}")
+    ):
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
+
+
+def run_report(config: ReportConfig) -> RunResult:
+    """Run every selected notebook and publish the HTML reports.
+
+    Parameters
+    ----------
+    config : ReportConfig
+        The validated run config.
+
+    Returns
+    -------
+    RunResult
+        The published run.
+
+    Raises
+    ------
+    ConfigError
+        An unknown or mistyped parameter (before anything runs).
+    DataValidationError
+        The input data cannot be loaded (before any notebook runs).
+    ReportLockedError
+        Another run holds the reports folder's lock.
+    ReportExecutionError
+        A notebook failed or timed out; names the notebook and the cell.
+    """
+    from churnlab.report.execution import execute_run
+    from churnlab.report.index import read_manifests
+
+    output_dir = config.output_dir
+    runs = read_manifests(output_dir) if output_dir.is_dir() else []
+    previous = next((m for m in runs if m.get("status") == "succeeded"), {})
+    previous_kpis = json.dumps(previous.get("kpis", {}), sort_keys=True)
+    plans = plan_run(config, runner_values={"run_id": "", "previous_kpis": previous_kpis})
+    data = validate_data(plans)
+    with report_lock(output_dir, timeout=config.lock_timeout):
+        run_id = _new_run_id(output_dir)
+        plans = [
+            replace(p, parameters={**p.parameters, "run_id": run_id})
+            if "run_id" in p.parameters
+            else p
+            for p in plans
+        ]
+        deadline = time.monotonic() + config.run_timeout if config.run_timeout else None
+        with _run_deadline(config.run_timeout):
+            return execute_run(config, plans, data, run_id=run_id, deadline=deadline)
