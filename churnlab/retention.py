@@ -246,14 +246,12 @@ def cohort_matrix(
     per = cp.group_by(["cohort", "age"]).aggregate(customers=cp.count(), revenue=cp.revenue.sum())
     frame = per.execute()
     matrix = frame.pivot(index="cohort", columns="age", values=values).sort_index()
-    last = frame["cohort"].max() + frame.loc[frame["cohort"] == frame["cohort"].max(), "age"].max()
-    last = max(last, (frame["cohort"] + frame["age"]).max())
     ages = np.arange(0, int(matrix.columns.max()) + 1)
     matrix = matrix.reindex(columns=ages)
-    for cohort in matrix.index:
-        matrix.loc[cohort, ages[ages <= last - cohort]] = matrix.loc[
-            cohort, ages[ages <= last - cohort]
-        ].fillna(0)
+    observable = (
+        ages[None, :] <= (frame["cohort"] + frame["age"]).max() - matrix.index.to_numpy()[:, None]
+    )
+    matrix = matrix.mask(observable & matrix.isna(), 0.0)
     size = matrix[0].copy()
     if normalize:
         matrix = matrix.div(matrix[0], axis=0)
@@ -275,6 +273,7 @@ def what_if_retention(
     horizon_unit: str = "M",
     retention_period: int = 12,
     discount_rate: float = 0.01,
+    baseline_retention: float | None = None,
 ) -> pd.DataFrame:
     """Value of the customer base if retention rose by ``points`` percentage points.
 
@@ -306,12 +305,16 @@ def what_if_retention(
         Periods over which the retention rate is quoted (12 months = annual).
     discount_rate : float, default 0.01
         Discount rate per projection period.
+    baseline_retention : float, optional
+        Observed retention over ``retention_period`` (e.g. from
+        :func:`period_retention`) to use instead of the model-implied ``R``.
 
     Returns
     -------
     pandas.DataFrame
         One row per ``points``: ``retention_base``, ``retention_new``,
         ``value_base``, ``value_new``, ``value_change`` and ``value_change_pct``.
+        The new retention is capped at 1.
     """
     if horizon < 2:
         raise ConfigError(f"horizon={horizon} must be at least 2 periods.")
@@ -337,11 +340,19 @@ def what_if_retention(
     weighted = spend[:, None] * increments
     base_value = float(np.nansum(weighted * discount))
     aggregate = np.nansum(increments, axis=0)
-    r = (aggregate[-1] / aggregate[0]) ** (1 / (horizon - 1))
-    base_retention = min(r**retention_period, 1.0)
+    if baseline_retention is None:
+        r = (aggregate[-1] / aggregate[0]) ** (1 / (horizon - 1))
+        base_retention = min(r**retention_period, 1.0)
+    elif 0 < baseline_retention < 1:
+        base_retention = float(baseline_retention)
+        r = base_retention ** (1 / retention_period)
+    else:
+        raise ConfigError(
+            f"baseline_retention={baseline_retention!r} must lie strictly between 0 and 1."
+        )
     rows = {}
     for pts in np.atleast_1d(points):
-        new_retention = min(base_retention + pts / 100, 0.999)
+        new_retention = min(base_retention + pts / 100, 1.0)
         r_new = new_retention ** (1 / retention_period)
         uplift = (r_new / r) ** k
         value = float(np.nansum(weighted * discount * uplift))

@@ -162,10 +162,10 @@ def as_table(source: Any) -> ir.Table:
     """
     if isinstance(source, ir.Table):
         return source
-    if isinstance(source, pd.DataFrame):
-        return ibis.memtable(source)
-    data = getattr(source, "data", None)
+    data = source if isinstance(source, pd.DataFrame) else getattr(source, "data", None)
     if isinstance(data, pd.DataFrame):
+        if any(name is not None for name in data.index.names):
+            data = data.reset_index()  # e.g. a frame indexed by customer_id
         return ibis.memtable(data)
     if isinstance(source, (str, os.PathLike)):
         return _table_from_path(source)

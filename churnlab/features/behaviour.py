@@ -203,6 +203,7 @@ def _model_outputs(
     spend_model: Any,
     model_horizon: float,
     clv_horizon: int,
+    time_unit: str,
 ) -> pd.DataFrame:
     from churnlab.models.bgnbd import BetaGeoModel
     from churnlab.models.gamma_gamma import GammaGammaModel
@@ -214,7 +215,7 @@ def _model_outputs(
                 raise ConfigError(
                     f"transaction_model={transaction_model!r}: pass a fitted model, 'fit' or None."
                 )
-            transaction_model = BetaGeoModel(penalizer=0.001).fit(rfm)
+            transaction_model = BetaGeoModel(penalizer=0.001).fit(rfm, time_unit=time_unit)
         out["p_alive"] = transaction_model.probability_alive(rfm)
         out["expected_purchases"] = transaction_model.expected_purchases(rfm, model_horizon)
         if spend_model is not None:
@@ -222,7 +223,7 @@ def _model_outputs(
 
             if isinstance(spend_model, str):
                 repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
-                spend_model = GammaGammaModel(penalizer=0.001).fit(repeat)
+                spend_model = GammaGammaModel(penalizer=0.001).fit(repeat, time_unit=time_unit)
             clv = customer_lifetime_value(
                 transaction_model, spend_model, rfm, horizon=clv_horizon, horizon_unit="M"
             )
@@ -326,6 +327,7 @@ def behaviour_features(
     rfm.index = rfm.index.astype(str)
     features = rfm.reindex(frame.index)[["frequency", "recency", "T", "monetary_value"]]
     features = features.astype("float64").join(frame)
+    features.attrs["time_unit"] = time_unit
     features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
     features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
     features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
@@ -350,6 +352,7 @@ def behaviour_features(
                 spend_model=spend_model,
                 model_horizon=horizon,
                 clv_horizon=clv_horizon,
+                time_unit=time_unit,
             )
         )
     features = features.replace([np.inf, -np.inf], np.nan)

@@ -94,7 +94,7 @@ def _ordinal(value: Any, time_unit: str) -> Any:
 
 
 def _span(later: Any, earlier: Any, time_unit: str) -> Any:
-    """Number of periods between two period starts (Ibis columns or pandas Timestamps)."""
+    """Count the periods between two period starts (Ibis columns or pandas Timestamps)."""
     span = _ordinal(later, time_unit) - _ordinal(earlier, time_unit)
     span = span.cast("float64") if isinstance(span, ir.Value) else float(span)
     return span / 7 if time_unit == "W" else span
@@ -107,7 +107,8 @@ def _prepare(transactions: Any, *, monetary: bool, where: str) -> ir.Table:
     require_columns(pd.DataFrame(columns=list(table.columns)), required, where=where)
     date = table[DATE]
     if date.type().is_string():
-        date = date.cast("timestamp")
+        # unparsable strings become nulls, which _profile reports with a count
+        date = date.try_cast("timestamp")
     elif date.type().is_date():
         date = date.cast("timestamp")
     elif not date.type().is_timestamp():
@@ -150,7 +151,8 @@ def _profile(table: ir.Table, *, where: str, **counts: ir.Value) -> dict[str, An
         missing = int(row.get(key) or 0)
         if missing:
             raise DataValidationError(
-                f"{where}: column '{column}' has {missing} missing value(s) out of "
+                f"{where}: column '{column}' has {missing} missing "
+                f"{'or unparsable ' if column == DATE else ''}value(s) out of "
                 f"{int(row['rows'])} rows. Drop or fill them first; "
                 "churnlab.data.load_transactions() drops them and reports each one."
             )
@@ -339,7 +341,9 @@ def calibration_holdout_split(
     calibration = _summary_expr(
         table.filter(table[DATE] <= cal_end), end=cal_end, time_unit=time_unit, monetary=monetary
     )
-    calibration = calibration.rename({f"{c}_cal": c for c in calibration.columns if c != CUSTOMER_ID})
+    calibration = calibration.rename(
+        {f"{c}_cal": c for c in calibration.columns if c != CUSTOMER_ID}
+    )
     holdout = table.filter((table[DATE] > cal_end) & (table[DATE] <= end))
     holdout = holdout.mutate(**{_PERIOD: holdout[DATE].truncate(time_unit)})
     metrics: dict[str, ir.Value] = {"frequency_holdout": holdout[_PERIOD].nunique()}

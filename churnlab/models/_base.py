@@ -160,15 +160,22 @@ def validate_rfm(
     checks = [
         (~np.isfinite(x) | ~np.isfinite(tx) | ~np.isfinite(big_t), "have NaN or infinite values"),
         ((x < 0) | (tx < 0) | (big_t < 0), "have negative frequency, recency or T"),
-        (np.isfinite(x) & (x != np.round(x)), "have a non-integer frequency (a count of repeat purchases)"),
-        (tx > big_t * (1 + 1e-12), "have recency > T (the last purchase after the end of observation)"),
-        ((x == 0) & (tx != 0), "have frequency == 0 but recency != 0 (recency must be 0 without repeat purchases)"),
+        (
+            np.isfinite(x) & (x != np.round(x)),
+            "have a non-integer frequency (a count of repeat purchases)",
+        ),
+        (
+            tx > big_t * (1 + 1e-12),
+            "have recency > T (the last purchase after the end of observation)",
+        ),
+        (
+            (x == 0) & (tx != 0),
+            "have frequency == 0 but recency != 0 (recency must be 0 without repeat purchases)",
+        ),
     ]
     for mask, what in checks:
         if np.any(mask):
-            raise DataValidationError(
-                f"{where}: {_bad_rows(mask, index, arrays)} {what}. {fix}"
-            )
+            raise DataValidationError(f"{where}: {_bad_rows(mask, index, arrays)} {what}. {fix}")
     if require_repeat and not np.any(x > 0):
         raise DataValidationError(
             f"{where}: none of the {len(x)} customers has a repeat purchase (frequency is 0 "
@@ -273,7 +280,10 @@ class BaseModel(BaseEstimator):
         start = self._initial_params(columns, weights)
         if self.initial_params:
             start = np.array(
-                [self.initial_params.get(k, v) for k, v in zip(self._param_names, start, strict=True)],
+                [
+                    self.initial_params.get(k, v)
+                    for k, v in zip(self._param_names, start, strict=True)
+                ],
                 dtype=float,
             )
         theta0 = np.log(start)
@@ -314,9 +324,7 @@ class BaseModel(BaseEstimator):
         self.covariance_ = self._covariance(params, columns, weights * (n_customers / total))
         self.summary_ = self._make_summary()
 
-    def _covariance(
-        self, params: np.ndarray, columns: Any, weights: np.ndarray
-    ) -> pd.DataFrame:
+    def _covariance(self, params: np.ndarray, columns: Any, weights: np.ndarray) -> pd.DataFrame:
         """Inverse Hessian of the total penalised NLL (central differences of the gradient)."""
         n_total = weights.sum()
 
@@ -458,4 +466,3 @@ def check_counts(n: Any) -> np.ndarray:
             f"{format_examples(arr[bad].ravel())}. Pass e.g. n=0, n=[0, 1, 2]."
         )
     return arr
-

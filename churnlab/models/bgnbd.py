@@ -102,13 +102,21 @@ class _BetaGeoFamily(TransactionModel):
 
     def _expected(self, t: Any, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._params()
+        if abs(a - 1.0) < 1e-9:  # removable singularity of (1 - ...) / (a - 1) at a = 1
+            a = 1.0 + np.copysign(1e-9, a - 1.0)
+        if self._shift == 0 and abs(a + b - 1.0) < 1e-9:  # 2F1 pole at c = a + b - 1 = 0 (x = 0)
+            b = 1.0 - a + 1e-9
         k = self._shift
         c = a + b + x + k - 1
         z = t / (alpha + big_t + t)
         # Euler's transformation of 2F1(r+x, b+x+k; c; z) * (1-z)^(r+x) keeps the
         # hypergeometric parameters bounded when x is large.
-        log_rest = (a - 1) * np.log1p(-z) + np.log(hyp2f1(a + b + k - 1 - r, a - 1, c, z))
-        return c / (a - 1) * -np.expm1(log_rest) * self._p_alive(x, tx, big_t)
+        hyp = hyp2f1(a + b + k - 1 - r, a - 1, c, z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_rest = (a - 1) * np.log1p(-z) + np.log(hyp)
+        # 2F1 can be negative when c = a + b - 1 < 0 (BG/NBD, x = 0): no log then.
+        bracket = np.where(hyp > 0, -np.expm1(log_rest), 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+        return c / (a - 1) * bracket * self._p_alive(x, tx, big_t)
 
     def probability_alive(self, data: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active at the end of observation.

@@ -30,7 +30,15 @@ from churnlab.exceptions import (
     ModelNotFittedError,
 )
 
-__all__ = ["BacktestResult", "ChurnClassifier", "backtest", "backtest_cutoffs", "churn_labels"]
+__all__ = [
+    "BacktestResult",
+    "ChurnClassifier",
+    "ScoringResult",
+    "backtest",
+    "backtest_cutoffs",
+    "churn_labels",
+    "score_customers",
+]
 
 _ESTIMATORS = ("hist_gradient_boosting", "logistic")
 
@@ -318,6 +326,8 @@ def churn_labels(
 # The backtest lives in its own module to keep this one small; re-exported here.
 from churnlab.models.churn_backtest import (  # noqa: E402
     BacktestResult,
+    ScoringResult,
     backtest,
     backtest_cutoffs,
+    score_customers,
 )

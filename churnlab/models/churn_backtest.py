@@ -17,7 +17,7 @@ from churnlab import config
 from churnlab.config import DATE
 from churnlab.exceptions import ConfigError, DataQualityWarning
 
-__all__ = ["BacktestResult", "backtest", "backtest_cutoffs"]
+__all__ = ["BacktestResult", "ScoringResult", "backtest", "backtest_cutoffs", "score_customers"]
 
 
 def backtest_cutoffs(
@@ -192,7 +192,7 @@ def _bgnbd_baseline(features: pd.DataFrame, *, horizon: float) -> pd.Series:
     summary = features[["frequency", "recency", "T", "monetary_value"]].copy()
     summary.attrs["time_unit"] = features.attrs.get("time_unit", "W")
     try:
-        model = BetaGeoModel(penalizer=0.001).fit(summary)
+        model = BetaGeoModel(penalizer=0.001).fit(summary, time_unit=summary.attrs["time_unit"])
         return model.probability_no_purchase(summary, horizon).astype("float64")
     except (ValueError, ArithmeticError) as exc:
         warnings.warn(
@@ -201,3 +201,92 @@ def _bgnbd_baseline(features: pd.DataFrame, *, horizon: float) -> pd.Series:
             stacklevel=3,
         )
         return pd.Series(np.nan, index=features.index)
+
+
+@dataclass
+class ScoringResult:
+    """Current churn scores from :func:`score_customers`."""
+
+    features: pd.DataFrame
+    churn_probability: pd.Series
+    classifier: Any
+    train_features: pd.DataFrame
+    train_labels: pd.Series
+
+
+def score_customers(
+    transactions: Any,
+    *,
+    cutoff: Any = None,
+    horizon: float = 3,
+    horizon_unit: str = "M",
+    time_unit: str = "W",
+    returns: Any = None,
+    n_train: int = 2,
+    step_days: int = 30,
+    spend_model: Any = "fit",
+    classifier: Any = None,
+    random_state: int | None = None,
+) -> ScoringResult:
+    """Fit the classifier on the most recent complete label windows and score customers now.
+
+    Training snapshots are taken at ``cutoff - horizon`` and ``n_train - 1`` earlier
+    dates ``step_days`` apart, labelled with what happened up to ``cutoff``; the
+    fitted classifier then scores every customer at ``cutoff``.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path or ibis.Table
+        Canonical transaction log.
+    cutoff : date-like, optional
+        "Now"; default the day after the last purchase.
+    horizon, horizon_unit
+        Churn definition: no purchase within this window.
+    time_unit : str, default "W"
+        Unit of the RFM features and the BG/NBD model.
+    returns : DataFrame, optional
+        Returns/cancellations (adds ``returns_share``).
+    n_train : int, default 2
+        Training snapshots.
+    step_days : int, default 30
+        Spacing of the training snapshots.
+    spend_model : "fit", fitted GammaGammaModel or None
+        Adds ``clv`` to the scoring features.
+    classifier : ChurnClassifier, optional
+        Defaults to ``ChurnClassifier(random_state=random_state)``.
+    random_state : int, optional
+        Seed of the default classifier.
+
+    Returns
+    -------
+    ScoringResult
+        ``features`` at ``cutoff`` (with ``clv``), ``churn_probability`` per customer,
+        the fitted ``classifier`` and its training data.
+    """
+    from churnlab.features._engine import as_table
+    from churnlab.features.behaviour import _period_days, _to_timestamp, behaviour_features
+    from churnlab.models.churn import ChurnClassifier, churn_labels
+
+    if cutoff in (None, ""):
+        last = as_table(transactions)[DATE].max().execute()
+        now = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    else:
+        now = _to_timestamp(cutoff)
+    window = pd.Timedelta(days=horizon * _period_days(horizon_unit, name="horizon_unit"))
+    starts = [(now - window).normalize() - pd.Timedelta(days=step_days * k) for k in range(n_train)]
+    options = {"time_unit": time_unit, "returns": returns, "transaction_model": "fit"}
+    options["model_horizon"] = window.days / config.TIME_UNIT_DAYS[time_unit]
+    xs, ys = [], []
+    for at in sorted(starts):
+        x = behaviour_features(transactions, cutoff=at, **options)
+        xs.append(x)
+        labels = churn_labels(transactions, cutoff=at, horizon=horizon, horizon_unit=horizon_unit)
+        ys.append(labels.reindex(x.index))
+    keys = [str(at.date()) for at in sorted(starts)]
+    train_x = pd.concat(xs, keys=keys, names=["cutoff"])
+    train_y = pd.concat(ys, keys=keys, names=["cutoff"])
+    current = behaviour_features(transactions, cutoff=now, spend_model=spend_model, **options)
+    model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
+    model.fit(train_x, train_y)
+    probability = model.churn_probability(current.reindex(columns=train_x.columns))
+    return ScoringResult(current, probability, model, train_x, train_y)

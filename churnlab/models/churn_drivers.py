@@ -175,7 +175,10 @@ def customer_reasons(
     """
     if X.empty:
         raise DataValidationError("customer_reasons got no customers to explain (X is empty).")
-    ref = X if reference is None else reference
+    used = getattr(classifier, "feature_names_in_", None)
+    if used is not None:
+        X = X.reindex(columns=list(used))
+    ref = X if reference is None else reference.reindex(columns=X.columns)
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     typical = ref[numeric].median()
     base = _proba(classifier, X)

@@ -24,7 +24,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from churnlab import config
 from churnlab.data.validation import require_columns
-from churnlab.exceptions import ConfigError, DataQualityWarning
+from churnlab.exceptions import ConfigError, DataQualityWarning, DataValidationError
 
 __all__ = [
     "HoldoutReport",
@@ -340,6 +340,12 @@ def tracking_curve(
         cal_period = pd.Period(pd.Timestamp(calibration_end), freq=time_unit).ordinal
         in_cohort = first <= cal_period
         pairs, first = pairs[in_cohort], first[in_cohort]
+    if not len(first):
+        raise DataValidationError(
+            f"tracking_curve: no customer made a first purchase on or before calibration_end="
+            f"{pd.Timestamp(calibration_end).date()} (first purchase in the data: "
+            f"{dates.min().date()}). Pass a later calibration_end."
+        )
     start = int(first.min())
     n_periods = int(pd.Period(end, freq=time_unit).ordinal - start)
     repeats = np.bincount(
@@ -377,15 +383,9 @@ class HoldoutReport:
 
     Attributes
     ----------
-    predictions : pandas.DataFrame
-        Per-customer output of :func:`holdout_predictions`.
-    errors : pandas.DataFrame
-        :func:`purchase_errors`.
-    conditional : pandas.DataFrame
-        :func:`conditional_expectations`.
-    churn : pandas.DataFrame
-        :func:`churn_metrics`.
-    calibration : pandas.DataFrame
+    predictions, errors, conditional, churn, calibration : pandas.DataFrame
+        Outputs of :func:`holdout_predictions`, :func:`purchase_errors`,
+        :func:`conditional_expectations`, :func:`churn_metrics` and
         :func:`calibration_table`.
     tracking : pandas.DataFrame or None
         :func:`tracking_curve`, when transactions were given.

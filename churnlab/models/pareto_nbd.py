@@ -26,30 +26,85 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 from churnlab.models._base import TransactionModel, as_float, check_counts, check_time
 
 
+def _euler_series(
+    pc: np.ndarray, m: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``G = 2F1(1, pc; m + 1; z) = sum_k g_k`` and its term-wise derivatives.
+
+    ``g_k = prod_{j<k} (pc + j) / (m + 1 + j) z`` with ``0 <= pc <= m + 1`` and ``0 <= z < 1``,
+    so terms fall at least like ``z^k``. Returns ``G``, ``sum_k g_k (H_pc - H_m)`` and
+    ``sum_k g_k H_pc`` (``H_pc = sum_{j<k} 1 / (pc + j)``, ``H_m = sum_{j<k} 1 / (m + 1 + j)``).
+    Rows drop out of the loop as they converge.
+    """
+    g_sum, dm_sum, dq_sum = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
+    active = np.arange(z.size)
+    pc_a, m_a, z_a = pc, m, z
+    term, h_pc, h_m = np.ones_like(z), np.zeros_like(z), np.zeros_like(z)
+    g_a, dm_a, dq_a = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
+    for k in range(200_000):
+        g_a += term
+        dm_a += term * (h_pc - h_m)
+        dq_a += term * h_pc
+        h_pc = h_pc + 1.0 / (pc_a + k)
+        h_m = h_m + 1.0 / (m_a + 1.0 + k)
+        term = term * (pc_a + k) / (m_a + 1.0 + k) * z_a
+        if k % 32 == 31:
+            done = term * (1.0 + h_pc + h_m) <= 1e-17 * g_a
+            if np.any(done):
+                idx = active[done]
+                g_sum[idx], dm_sum[idx], dq_sum[idx] = g_a[done], dm_a[done], dq_a[done]
+                keep = ~done
+                active = active[keep]
+                if active.size == 0:
+                    break
+                pc_a, m_a, z_a, term, h_pc, h_m = (
+                    v[keep] for v in (pc_a, m_a, z_a, term, h_pc, h_m)
+                )
+                g_a, dm_a, dq_a = g_a[keep], dm_a[keep], dq_a[keep]
+    if active.size:
+        g_sum[active], dm_sum[active], dq_sum[active] = g_a, dm_a, dq_a
+    return g_sum, dm_sum, dq_sum
+
+
 def _log_phi(m: Any, qd: Any, c: Any, d: Any, y: Any) -> np.ndarray:
-    """``log int_y^inf (c + u)^-(m + 1 - qd) (d + u)^-qd du`` for ``c >= d`` (``-inf`` at y = inf)."""
+    """``log int_y^inf (c + u)^-(m + 1 - qd) (d + u)^-qd du`` for ``c >= d`` (``-inf`` at y = inf).
+
+    The closed form ``(c + y)^-m / m * 2F1(m, qd; m + 1; z)``, ``z = (c - d) / (c + y)``, is
+    evaluated through Euler's transformation ``2F1(m, qd; m + 1; z) = (1 - z)^(1 - qd)
+    2F1(1, m + 1 - qd; m + 1; z)``, whose series has terms below ``z^k``: no overflow when
+    ``qd = r + x`` is large. scipy's ``hyp2f1`` can fail when ``c - a - b`` is an integer and
+    ``z > 0.9``; there it is evaluated at ``qd +/- delta`` and averaged.
+    """
+    m, qd, c, d, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (m, qd, c, d, y)))
+    infinite = np.isinf(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(np.isinf(y), 0.0, (c - d) / (c + y))
-        value = -m * np.log(c + y) - np.log(m) + np.log(hyp2f1(m, qd, m + 1, z))
-    return np.where(np.isinf(y), -np.inf, value)
+        z = np.where(infinite, 0.0, (c - d) / (c + y))
+        pc = m + 1.0 - qd
+        g = np.array(hyp2f1(1.0, pc, m + 1.0, z), dtype=float, ndmin=1).reshape(z.shape)
+        # scipy's hyp2f1 can return NaN when c - a - b = qd - 1 is an integer and z > 0.9;
+        # the central average of two neighbours is accurate to O(delta^2) there.
+        integer = np.abs(qd - np.round(qd)) < 1e-9 * np.maximum(1.0, qd)
+        redo = ((z > 0.9) & integer) | ~np.isfinite(g) | (g <= 0)
+        if np.any(redo):
+            delta = 1e-6 * np.maximum(1.0, qd[redo])
+            pr, mr, zr = pc[redo], m[redo] + 1.0, z[redo]
+            g[redo] = 0.5 * (hyp2f1(1.0, pr + delta, mr, zr) + hyp2f1(1.0, pr - delta, mr, zr))
+            still = ~np.isfinite(g) | (g <= 0)
+            if np.any(still):
+                g[still] = _euler_series(pc[still], m[still], z[still])[0]
+        log_f = (1.0 - qd) * np.log1p(-z) + np.log(g)
+        value = -m * np.log(c + y) - np.log(m) + log_f
+    return np.where(infinite, -np.inf, value)
 
 
 def _series_derivatives(m: np.ndarray, qd: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``d log K / dm`` and ``d log K / dqd`` of ``K = sum_k (qd)_k z^k / (k! (m + k))``."""
-    term = np.ones_like(z)
-    harmonic = np.zeros_like(z)
-    k_sum, km_sum, kq_sum = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
-    for k in range(20000):
-        inv = 1.0 / (m + k)
-        contrib = term * inv
-        k_sum += contrib
-        km_sum -= contrib * inv
-        kq_sum += contrib * harmonic
-        if k % 16 == 15 and np.all(contrib * (1.0 + harmonic + inv) <= 1e-17 * k_sum):
-            break
-        harmonic = harmonic + 1.0 / (qd + k)
-        term = term * (qd + k) / (k + 1.0) * z
-    return km_sum / k_sum, kq_sum / k_sum
+    """``d log F / dm`` and ``d log F / dqd`` of ``F = 2F1(m, qd; m + 1; z)``.
+
+    Term-by-term differentiation of the Euler-transformed series ``F = (1 - z)^(1 - qd) G``
+    (see :func:`_euler_series`), with ``pc = m + 1 - qd``.
+    """
+    g_sum, dm_sum, dq_sum = _euler_series(m + 1.0 - qd, m, z)
+    return dm_sum / g_sum, -dq_sum / g_sum - np.log1p(-z)
 
 
 def _log_integral(
@@ -75,10 +130,9 @@ def _log_integral(
         yy = np.broadcast_to(y, shape).astype(float)
         finite = np.isfinite(yy)
         z = np.where(finite, (c - d) / (c + np.where(finite, yy, 0.0)), 0.0)
-        gm, gq = _series_derivatives(
-            np.broadcast_to(m, shape).astype(float), np.broadcast_to(qd, shape).astype(float), z
-        )
-        return gm - np.log(c + np.where(finite, yy, 0.0)), gq
+        mm = np.broadcast_to(m, shape).astype(float)
+        gm, gq = _series_derivatives(mm, np.broadcast_to(qd, shape).astype(float), z)
+        return gm - 1.0 / mm - np.log(c + np.where(finite, yy, 0.0)), gq
 
     gm_lo, gq_lo = grads(lo)
     gm_hi, gq_hi = grads(hi)

@@ -134,9 +134,7 @@ class ShiftedBetaGeoModel(BaseModel):
         keep = weights > 0
         self.cohort_size_ = float(curve[0])
         self.n_periods_ = n
-        self._fit_columns(
-            (periods[keep], died[keep]), weights[keep], n_customers=round(curve[0])
-        )
+        self._fit_columns((periods[keep], died[keep]), weights[keep], n_customers=round(curve[0]))
         return self
 
     @staticmethod
@@ -147,21 +145,29 @@ class ShiftedBetaGeoModel(BaseModel):
         t, died = columns
         alpha, beta = params
         d = died > 0
-        ll = np.where(
-            d, betaln(alpha + 1, beta + t - 1), betaln(alpha, beta + t)
-        ) - betaln(alpha, beta)
+        ll = np.where(d, betaln(alpha + 1, beta + t - 1), betaln(alpha, beta + t)) - betaln(
+            alpha, beta
+        )
         common = digamma(alpha + beta)
         grad = np.empty((t.size, 2))
-        grad[:, 0] = np.where(
-            d,
-            digamma(alpha + 1) - digamma(alpha + beta + t),
-            digamma(alpha) - digamma(alpha + beta + t),
-        ) - digamma(alpha) + common
-        grad[:, 1] = np.where(
-            d,
-            digamma(beta + t - 1) - digamma(alpha + beta + t),
-            digamma(beta + t) - digamma(alpha + beta + t),
-        ) - digamma(beta) + common
+        grad[:, 0] = (
+            np.where(
+                d,
+                digamma(alpha + 1) - digamma(alpha + beta + t),
+                digamma(alpha) - digamma(alpha + beta + t),
+            )
+            - digamma(alpha)
+            + common
+        )
+        grad[:, 1] = (
+            np.where(
+                d,
+                digamma(beta + t - 1) - digamma(alpha + beta + t),
+                digamma(beta + t) - digamma(alpha + beta + t),
+            )
+            - digamma(beta)
+            + common
+        )
         return ll, grad
 
     def _initial_params(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:

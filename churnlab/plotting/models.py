@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -36,6 +37,13 @@ def _axes(ax: Axes | None) -> Axes:
     if ax is None:
         _, ax = plt.subplots()
     return ax
+
+
+def _date_axis(ax: Axes) -> None:
+    """Use compact, non-overlapping date tick labels on the x axis."""
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _unit_name(model: Any) -> str:
@@ -224,6 +232,7 @@ def plot_tracking(report: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes
     if "in_calibration" in curve and not curve["in_calibration"].all():
         end = curve.loc[curve["in_calibration"], "date"].max()
         ax.axvline(end, color="grey", linestyle=":", label="end of calibration")
+    _date_axis(ax)
     ax.set_xlabel("Date")
     ax.set_ylabel("Cumulative repeat purchases")
     ax.set_title("Tracking: cumulative repeat purchases")
@@ -277,7 +286,7 @@ def plot_repeat_histogram(
     ax.bar(x - 0.2, actual, width=0.4, label="actual", **kwargs)
     ax.bar(x + 0.2, expected, width=0.4, label="model", **kwargs)
     ax.set_xticks(x, [*map(str, n), f"{max_frequency}+"])
-    ax.set_xlabel("Repeat purchases in the calibration period")
+    ax.set_xlabel("Repeat purchases per customer")
     ax.set_ylabel("Customers")
     ax.set_title("Repeat purchases per customer: actual vs model")
     ax.legend()
@@ -407,6 +416,7 @@ def plot_probability_alive_history(
             day, color="grey", linestyle=":", alpha=0.7, label="purchase" if i == 0 else None
         )
     ax.set_ylim(0, 1.05)
+    _date_axis(ax)
     ax.set_xlabel("Date")
     ax.set_ylabel("Probability the customer is alive")
     ax.set_title(f"P(alive) history of customer {customer_id}")

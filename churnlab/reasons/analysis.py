@@ -277,8 +277,9 @@ def value_lost_by_reason(
     pandas.DataFrame
         Index = reason; customers, revenue_lost, revenue_share, clv_lost,
         clv_share, clv_per_customer and addressable (True when most of the
-        reason's customers are addressable), largest revenue first. Revenue
-        sums to the revenue of all churned customers.
+        reason's customers are addressable), largest revenue first (most
+        customers first when there is no revenue). Revenue sums to the revenue
+        of all churned customers.
     """
     _check_by(by)
     require_columns(
@@ -306,7 +307,8 @@ def value_lost_by_reason(
         "clv_per_customer",
         "addressable",
     ]
-    return out[cols].sort_values("revenue_lost", ascending=False, kind="stable")
+    key = ["revenue_lost", "customers"] if out["revenue_lost"].notna().any() else ["customers"]
+    return out[cols].sort_values(key, ascending=False, kind="stable")
 
 
 def addressable_share(

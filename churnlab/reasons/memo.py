@@ -29,10 +29,16 @@ def headline(records: pd.DataFrame) -> str:
         One or two sentences with the totals and the largest reason.
     """
     n = len(records)
-    revenue = records["revenue_to_date"].sum()
+    revenue = records["revenue_to_date"].sum(min_count=1)
     clv = records["clv_lost"].sum(min_count=1)
     value = value_lost_by_reason(records)
     top, row = value.index[0], value.iloc[0]
+    if pd.isna(revenue):
+        return (
+            f"**{n:,} customers churned** (the data holds no revenue, so value lost is not "
+            f"known). The most common reason is **{top}**: {int(row['customers']):,} "
+            f"customers ({row['customers'] / n:.0%})."
+        )
     text = f"**{n:,} customers churned**, taking {format_amount(revenue)} of revenue to date"
     text += f" and {format_amount(clv)} of lifetime value (CLV)." if pd.notna(clv) else "."
     text += (
@@ -61,11 +67,15 @@ def addressable_text(records: pd.DataFrame, *, mapping: Mapping[str, bool] | Non
     text = (
         f"**{s['share_customers']:.0%} of churned customers** ({int(s['customers_addressable']):,}"
         f" of {int(s['customers']):,}) left for reasons the business can act on (price, "
-        f"service, product, competitor offers). They took {format_amount(s['revenue_addressable'])}"
-        f" of revenue to date ({s['share_revenue']:.0%})"
+        "service, product, competitor offers)"
     )
-    if pd.notna(s["share_clv"]):
-        text += f" and {format_amount(s['clv_addressable'])} of CLV ({s['share_clv']:.0%})"
+    if pd.notna(s["share_revenue"]):
+        text += (
+            f". They took {format_amount(s['revenue_addressable'])} of revenue to date "
+            f"({s['share_revenue']:.0%})"
+        )
+        if pd.notna(s["share_clv"]):
+            text += f" and {format_amount(s['clv_addressable'])} of CLV ({s['share_clv']:.0%})"
     text += ". Life events (moving, death) and unknown reasons are not counted as addressable."
     if s["share_unknown"] > 0:
         text += f" {s['share_unknown']:.0%} of churned customers have no known reason."
@@ -107,7 +117,7 @@ def engagement_overview(
         )
         if not usage_cols:
             return pd.DataFrame(), note.split(". Instead")[0] + ", and it has no usage columns."
-        return usage_by_band(records, columns=usage_cols), note + "."
+        return usage_by_band(records, columns=usage_cols).round(1), note + "."
     traj = engagement_trajectories(transactions, records, n_periods=n_periods, time_unit=time_unit)
     patterns = engagement_by_reason(records)
     parts = [
@@ -126,7 +136,7 @@ def engagement_overview(
 
 def comment_overview(
     records: pd.DataFrame, *, n_themes: int = 4, random_state: int = 0
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame | None, str]:
     """Comment themes when the records hold free text, with a note.
 
     Parameters
@@ -141,13 +151,13 @@ def comment_overview(
     Returns
     -------
     tuple
-        ``(themes, note)``; ``themes`` is empty when there are fewer than
+        ``(themes, note)``; ``themes`` is None when there are fewer than
         ``5 * n_themes`` comments.
     """
     comments = records[COMMENT].dropna().astype(str).str.strip()
     comments = comments[comments != ""]
     if len(comments) < 5 * n_themes:
-        return pd.DataFrame(), (
+        return None, (
             f"This data has {len(comments):,} free-text comments, too few for theme "
             "extraction; collect a comment in the exit survey to enable it."
         )

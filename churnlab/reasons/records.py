@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from churnlab.config import CHURNED, CUSTOMER_ID
-from churnlab.data.cleaning import CleaningReport
-from churnlab.data.validation import format_examples, require_columns
+from churnlab.data import CleaningReport, format_examples, read_source, require_columns
+from churnlab.data.validation import clean_id_strings, parse_dates
 from churnlab.exceptions import ConfigError, DataQualityWarning, DataValidationError
 
 __all__ = [
@@ -82,8 +82,9 @@ def load_churn_reasons(
 
     Parameters
     ----------
-    source : DataFrame or path
-        The records: a DataFrame, or a CSV (also ``.csv.gz``), Parquet or Excel file.
+    source : DataFrame, path or ibis.Table
+        The records: anything :func:`churnlab.data.read_source` reads (DataFrame,
+        CSV/CSV.gz/Parquet/Excel path, Parquet glob, Ibis table).
     customer_id : str
         Source column with the customer id (required).
     churn_date, category, reason, comment, competitor, satisfaction, nps : str, optional
@@ -131,17 +132,15 @@ def load_churn_reasons(
             "load_churn_reasons needs at least one of category=, reason= or comment= "
             "(the source column that says why the customer left)."
         )
-    raw = _read(source, read_options)
+    raw = read_source(source, id_columns=[customer_id], read_options=read_options)
+    if raw.index.name is not None:
+        raw = raw.reset_index()
     used = {CUSTOMER_ID: customer_id} | {k: v for k, v in mapping.items() if v is not None}
     require_columns(raw, list(dict.fromkeys(used.values())), where="load_churn_reasons")
-    if raw.empty:
-        raise DataValidationError(
-            "load_churn_reasons got an empty reasons table (0 rows). "
-            "Check the file or the filter that produced it."
-        )
     raw = raw.reset_index(drop=True)
     frame = pd.DataFrame(index=raw.index)
-    frame[CUSTOMER_ID] = _clean_text(raw[customer_id])
+    ids = clean_id_strings(raw[customer_id])
+    frame[CUSTOMER_ID] = ids.astype(object).where(ids.notna(), None)
     frame[CHURN_DATE] = pd.NaT if churn_date is None else _dates(raw[churn_date])
     for col in _TEXT:
         frame[col] = _clean_text(raw[mapping[col]]) if mapping[col] else pd.NA
@@ -247,36 +246,6 @@ def churned_index(customers: pd.DataFrame | pd.Index, *, where: str) -> pd.Index
     return pd.Index(frame.index.astype(str), name=CUSTOMER_ID)
 
 
-def _read(source: pd.DataFrame | str | Path, options: dict[str, Any] | None) -> pd.DataFrame:
-    """Read the reasons source into a DataFrame."""
-    if isinstance(source, pd.DataFrame):
-        return source.reset_index() if source.index.name else source.copy()
-    if not isinstance(source, (str, Path)):
-        raise DataValidationError(
-            f"load_churn_reasons expects a DataFrame or a file path, got {type(source).__name__}."
-        )
-    path = Path(source)
-    if not path.exists():
-        raise DataValidationError(
-            f"load_churn_reasons: file {str(path)!r} does not exist. Check the path."
-        )
-    opts = dict(options or {})
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return pd.read_parquet(path, **opts)
-    if name.endswith((".xlsx", ".xls")):
-        return pd.read_excel(path, **opts)
-    if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-        opts.setdefault("keep_default_na", False)
-        opts.setdefault("na_values", [""])
-        opts.setdefault("dtype", str)
-        return pd.read_csv(path, **opts)
-    raise DataValidationError(
-        f"load_churn_reasons cannot read {path.name!r}: use a .csv, .csv.gz, .parquet "
-        "or .xlsx file, or pass a DataFrame."
-    )
-
-
 def _clean_text(values: pd.Series) -> pd.Series:
     """Strip strings; blanks become missing; ids like 17850.0 keep their text."""
     text = values.astype("string").str.strip()
@@ -287,10 +256,8 @@ def _clean_text(values: pd.Series) -> pd.Series:
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    """Parse dates; unparsable values become NaT."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values).astype("datetime64[ns]")
-    return pd.to_datetime(values, errors="coerce", format="mixed").astype("datetime64[ns]")
+    """Parse dates like the transaction loader; unparsable values become NaT."""
+    return parse_dates(values).astype("datetime64[ns]")
 
 
 def _score(

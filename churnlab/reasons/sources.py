@@ -116,8 +116,8 @@ def _canonical_columns(path: str | os.PathLike[str]) -> dict[str, str]:
             "records_for_source: pass reasons_columns= (the load_churn_reasons column "
             f"mapping) for {os.fspath(path)!r}; only CSV headers are read automatically."
         )
-    names = ("customer_id", *REASON_COLUMNS[:-1])
-    return {name: name for name in names if name in header}
+    found = {name: name for name in REASON_COLUMNS[:-1] if name in header}
+    return {"customer_id": "customer_id", **found}
 
 
 def _records_from_drivers(

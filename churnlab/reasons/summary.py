@@ -41,6 +41,9 @@ ACTIONS = (
 )
 
 
+CORRECTION_NAMES = {"fdr_bh": "Benjamini-Hochberg", "holm": "Holm", "none": "no"}
+
+
 def format_amount(value: float) -> str:
     """Format money compactly without a currency sign: 1234567 -> "1.23M".
 
@@ -160,14 +163,17 @@ def recommendations(
     associations: pd.DataFrame | None = None,
     min_customers: int = 20,
     unknown_threshold: float = 0.10,
+    early_share: float = 0.40,
 ) -> list[str]:
     """Three recommendations, each built from the computed results.
 
     1. The addressable category that lost the most revenue, with its top detailed reasons.
     2. The customer group whose reason mix differs most (surviving the correction),
        or a note that no group differs.
-    3. Better evidence when many reasons are unknown or model-based; otherwise the
-       addressable detailed reason with the highest CLV lost per customer.
+    3. Better evidence when many reasons are unknown or model-based; else, when at
+       least ``early_share`` of churn happens in the first tenure band, onboarding for
+       new customers; otherwise the addressable detailed reason with the highest CLV
+       (or revenue) lost per customer.
 
     Parameters
     ----------
@@ -182,6 +188,8 @@ def recommendations(
     unknown_threshold : float, default 0.10
         Share of reasons without customer-stated evidence that triggers the
         evidence recommendation.
+    early_share : float, default 0.40
+        Share of churn in the first tenure band that triggers the onboarding one.
 
     Returns
     -------
@@ -201,10 +209,15 @@ def recommendations(
         row = addressable.iloc[0]
         details = records.loc[records[CATEGORY] == top, REASON].value_counts().head(2)
         named = " and ".join(f"'{r}' ({c:,})" for r, c in details.items())
+        money = (
+            f" and {format_amount(row['revenue_lost'])} of revenue to date "
+            f"({row['revenue_share']:.0%} of revenue lost)"
+            if pd.notna(row["revenue_lost"])
+            else ""
+        )
         out.append(
             f"{prefix}Start with '{top}': {int(row['customers']):,} of {n:,} churned customers "
-            f"({row['customers'] / n:.0%}) and {format_amount(row['revenue_lost'])} of revenue "
-            f"to date ({row['revenue_share']:.0%} of revenue lost); top reasons {named}. "
+            f"({row['customers'] / n:.0%}){money}; top reasons {named}. "
             f"Action: {_action(str(top) + ' ' + ' '.join(details.index))}. Addressable reasons "
             f"account for {share['share_customers']:.0%} of churned customers in all."
         )
@@ -218,11 +231,12 @@ def recommendations(
         if d["factor"] == "segment" and records.attrs.get("segment_source"):
             label = str(records.attrs["segment_source"])
         v = associations.loc[d["factor"], "cramers_v"]
+        method = CORRECTION_NAMES.get(associations.attrs.get("correction", "fdr_bh"), "the")
         out.append(
-            f"Target {label} '{d['level']}': '{d['reason']}' explains {d['share_in_group']:.0%} "
-            f"of their churn vs {d['overall_share']:.0%} overall ({d['lift']:.1f}x; significant "
-            f"after {associations.attrs.get('correction', 'fdr_bh')} correction, Cramér's V "
-            f"{v:.2f}). Action for this group: {_action(str(d['reason']))}."
+            f"Target customers whose {label} is '{d['level']}': '{d['reason']}' explains "
+            f"{d['share_in_group']:.0%} of their churn vs {d['overall_share']:.0%} overall "
+            f"({d['lift']:.1f}x; significant after {method} correction, Cramér's V {v:.2f}). "
+            f"Action for this group: {_action(str(d['reason']))}."
         )
     else:
         out.append(
@@ -237,6 +251,8 @@ def recommendations(
             "field to the cancellation process and a short exit survey, so next month's "
             "analysis rests on what customers say rather than on model drivers."
         )
+    elif (early := _early_churn(records, early_share)) is not None:
+        out.append(early)
     else:
         per = value_lost_by_reason(records, by=REASON, mapping=mapping)
         per = per[per["addressable"] & (per["customers"] >= min_customers)]
@@ -256,4 +272,37 @@ def recommendations(
                 f"({format_amount(best['per_customer'])} vs {format_amount(avg)} for all "
                 f"churned customers). Action: {_action(str(name))}."
             )
+    missing = [
+        label
+        for label, column in (
+            ("churn dates", CHURN_DATE),
+            ("tenure", "tenure_months"),
+            ("revenue", "revenue_to_date"),
+        )
+        if records[column].isna().all()
+    ]
+    if len(out) < 3 and missing:
+        out.append(
+            f"Add {', '.join(missing)} to the churn records: without them this analysis "
+            "cannot show trends, early-tenure churn or the value at stake per reason."
+        )
     return out
+
+
+def _early_churn(records: pd.DataFrame, threshold: float) -> str | None:
+    """Recommendation on churn concentrated in the first tenure band, if it is."""
+    bands = records["tenure_band"]
+    if bands.notna().sum() == 0:
+        return None
+    first = bands.cat.categories[0]
+    early = records[bands == first]
+    share = len(early) / bands.notna().sum()
+    if share < threshold or early.empty:
+        return None
+    top = early["category"].value_counts()
+    return (
+        f"Strengthen onboarding: {share:.0%} of churned customers ({len(early):,}) left within "
+        f"their first {first.split()[0].split('-')[-1]} months, and {top.iloc[0] / len(early):.0%} "
+        f"of them for '{top.index[0]}'. Check in with new customers before their first renewal "
+        f"and {_action(str(top.index[0]))}."
+    )

@@ -110,17 +110,36 @@ def _execute(
         if remaining <= 0:
             raise RunTimeout
         cell_timeout = min(cell_timeout, remaining)
-    papermill.execute_notebook(
-        str(plan.path),
-        str(executed),
-        parameters=plan.parameters,
-        kernel_name=config.kernel_name,
-        language="python",
-        progress_bar={"desc": plan.name, "leave": False} if config.progress else False,
-        log_output=True,
-        cwd=str(plan.path.parent),
-        execution_timeout=None if math.isinf(cell_timeout) else max(1, math.ceil(cell_timeout)),
-    )
+    with _inline_figures():
+        papermill.execute_notebook(
+            str(plan.path),
+            str(executed),
+            parameters=plan.parameters,
+            kernel_name=config.kernel_name,
+            language="python",
+            progress_bar={"desc": plan.name, "leave": False} if config.progress else False,
+            log_output=True,
+            cwd=str(plan.path.parent),
+            execution_timeout=None if math.isinf(cell_timeout) else max(1, math.ceil(cell_timeout)),
+        )
+
+
+@contextlib.contextmanager
+def _inline_figures():
+    """Let the kernel use the inline backend, so figures land in the notebook as PNGs.
+
+    A caller's ``MPLBACKEND`` (e.g. ``Agg`` in test suites) would otherwise be
+    inherited by the kernel and the report would have no figures.
+    """
+    saved = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved
 
 
 @contextlib.contextmanager

@@ -213,3 +213,8 @@ def test_bad_options(toy_predictions, model, cdnow_transactions):
     unitless.time_unit_ = None
     with pytest.raises(ConfigError, match=r"tracking_curve needs the model's time unit"):
         ev.tracking_curve(unitless, cdnow_transactions)
+
+
+def test_tracking_curve_empty_cohort(cdnow_transactions, model):
+    with pytest.raises(DataValidationError, match="no customer made a first purchase on or before"):
+        ev.tracking_curve(model, cdnow_transactions, calibration_end="1990-01-01")

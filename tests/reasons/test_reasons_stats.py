@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from churnlab.exceptions import ConfigError, DataValidationError
@@ -120,3 +122,23 @@ def test_adjusted_residuals_match_formula():
     out = adjusted_residuals(table)
     np.testing.assert_allclose(out.to_numpy(), ref)
     assert list(out.index) == list("abc")
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 10**7), frac=st.floats(0, 1), conf=st.floats(0.5, 0.999))
+def test_wilson_bounds_property(n, frac, conf):
+    k = round(frac * n)
+    lower, upper = wilson_interval(k, n, confidence=conf)
+    assert 0.0 <= lower <= k / n + 1e-12
+    assert k / n - 1e-12 <= upper <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1e-300, 1.0), min_size=1, max_size=30))
+def test_adjusted_pvalues_property(p):
+    for method in ("fdr_bh", "holm"):
+        adjusted = adjust_pvalues(p, method=method)
+        assert np.all(adjusted >= np.asarray(p) - 1e-15)
+        assert np.all(adjusted <= 1.0)
+        order = np.argsort(p, kind="stable")
+        assert np.all(np.diff(adjusted[order]) >= -1e-12)  # order is preserved

@@ -127,8 +127,12 @@ def test_reason_summary_and_recommendations(telco_records):
     recs = recommendations(telco_records)
     assert len(recs) == 3
     assert "'Competitor': 841 of 1,869" in recs[0]
-    assert "'No internet'" in recs[1] and "'Price'" in recs[1]
-    assert "Price too high" in recs[2]
+    assert "Internet Type is 'No internet': 'Price' explains 33%" in recs[1]
+    assert "Benjamini-Hochberg" in recs[1]
+    assert recs[2].startswith("Strengthen onboarding: 55% of churned customers (1,037)")
+    # without the onboarding trigger the third names the most valuable addressable reason
+    fallback = recommendations(telco_records, early_share=1.0)
+    assert fallback[2].startswith("Protect high-value customers from 'Price too high': the 78")
 
 
 def test_snapshot_engagement_substitute(telco_records):
@@ -146,3 +150,14 @@ def test_unknown_preset_and_field(telco):
         churn_record(telco, columns={"why": "Churn Reason"})
     with pytest.raises(ConfigError, match="needs customers="):
         churn_record()
+
+
+def test_analysis_argument_errors(telco_records):
+    from churnlab.exceptions import DataValidationError
+
+    with pytest.raises(ConfigError, match="by must be 'category' or 'reason', got 'why'"):
+        reason_distribution(telco_records, by="why")
+    with pytest.raises(DataValidationError, match=r"reason_associations needs column\(s\) 'plan'"):
+        reason_associations(telco_records, factors=["plan"])
+    with pytest.raises(ConfigError, match="correction method 'bonferroni' is unknown"):
+        reason_associations(telco_records, correction="bonferroni")

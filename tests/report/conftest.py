@@ -66,3 +66,87 @@ def fake_data(monkeypatch: pytest.MonkeyPatch) -> dict:
 def make_notebook():
     """The :func:`write_notebook` helper, as a fixture."""
     return write_notebook
+
+
+EVIL_ID = "<script>alert(1)</script>"
+ALPHA_CELLS = [
+    "# Alpha report\n\nIntro text.",
+    "## Customers",
+    f"pd.DataFrame({{'customer_id': [{EVIL_ID!r}, 'b&q'], 'amount': [1.5, 2.0]}})",
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()",
+    "print('SECRET-REMOVED-CELL')",
+    "import sys\nprint('NOISE-ON-STDERR', file=sys.stderr)",
+    "## Headline numbers",
+    "from churnlab.report import record_kpis\nrecord_kpis(customers=2, revenue=3.5)",
+]
+
+
+def patch_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the runner's data validation use a one-row stand-in frame."""
+    from churnlab.report import runner
+
+    def load(source, *, snapshot=False, sample_customers=0, random_state=0):
+        return pd.DataFrame({"customer_id": ["a"], "amount": [1.0]})
+
+    monkeypatch.setattr(runner, "load_data", load)
+
+
+@pytest.fixture(scope="session")
+def fake_loader():
+    """The :func:`patch_loader` helper, as a fixture."""
+    return patch_loader
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """One successful run of two tiny notebooks (one shows a ``<script>`` customer id)."""
+    from churnlab.report import ReportConfig, ReportParameters, run_report
+
+    root = tmp_path_factory.mktemp("report")
+    notebooks = root / "notebooks"
+    write_notebook(notebooks, "00-alpha", ALPHA_CELLS, tags={4: ["remove-cell"]})
+    write_notebook(notebooks, "10-beta", ["# Beta\n\nNothing much.", "1 + 1"])
+    config = ReportConfig(
+        notebooks_dir=notebooks,
+        output_dir=root / "reports",
+        parameters=ReportParameters(sample_customers=5),
+        progress=False,
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        patch_loader(mp)
+        return run_report(config)
+
+
+class NotebookReports:
+    """Runs ``churnlab report --notebooks NN`` once per real notebook, on a small sample."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.results: dict[str, object] = {}
+
+    def run(self, name: str) -> object:
+        """Return the RunResult (or the exception) of the notebook's report run."""
+        from churnlab import config
+        from churnlab.exceptions import ChurnlabError
+        from churnlab.report import ReportConfig, ReportParameters, run_report
+
+        if name not in self.results:
+            run_config = ReportConfig(
+                notebooks=(name,),
+                notebooks_dir=config.NOTEBOOKS_DIR,
+                output_dir=self.output_dir,
+                parameters=ReportParameters(sample_customers=300),
+                cell_timeout=300,
+                progress=False,
+            )
+            try:
+                self.results[name] = run_report(run_config)
+            except ChurnlabError as exc:
+                self.results[name] = exc
+        return self.results[name]
+
+
+@pytest.fixture(scope="session")
+def notebook_reports(tmp_path_factory: pytest.TempPathFactory) -> NotebookReports:
+    """Shared runner of the real notebooks (used by the notebook and browser tests)."""
+    return NotebookReports(tmp_path_factory.mktemp("notebook-reports"))

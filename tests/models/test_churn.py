@@ -1,0 +1,166 @@
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
+from churnlab.models.churn import (
+    ChurnClassifier,
+    backtest,
+    backtest_cutoffs,
+    churn_labels,
+)
+from churnlab.models.churn_drivers import customer_reasons, permutation_drivers, reason_text
+from churnlab.models.churn_evaluation import (
+    evaluate_churn_scores,
+    expected_calibration_error,
+    lift_table,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def separable():
+    rng = np.random.default_rng(3)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "days_since_last": rng.exponential(60, n),
+            "orders_change_pct": rng.normal(0, 50, n),
+            "noise": rng.normal(size=n),
+            "plan": rng.choice(["a", "b"], n),
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
+    logit = (X["days_since_last"] - 60) / 20 - X["orders_change_pct"] / 40
+    y = pd.Series(rng.random(n) < 1 / (1 + np.exp(-logit)), index=X.index, name="churned")
+    return X, y
+
+
+def test_churn_labels(tiny_transactions):
+    # before 02-01: a (01-01, 01-15) and b (01-10); in [02-01, 02-21) only a buys (02-20)
+    labels = churn_labels(tiny_transactions, cutoff="2024-02-01", horizon=20, horizon_unit="D")
+    assert labels.to_dict() == {"a": False, "b": True}
+    assert labels.name == "churned" and labels.index.name == "customer_id"
+
+
+def test_churn_labels_window_beyond_data(tiny_transactions):
+    with pytest.raises(DataValidationError, match="ends after the data"):
+        churn_labels(tiny_transactions, cutoff="2024-03-01", horizon=3, horizon_unit="M")
+
+
+@pytest.mark.parametrize("estimator", ["hist_gradient_boosting", "logistic"])
+def test_classifier_learns(separable, estimator):
+    X, y = separable
+    model = ChurnClassifier(estimator=estimator, random_state=0, max_iter=50).fit(X[:300], y[:300])
+    p = model.churn_probability(X[300:])
+    assert p.between(0, 1).all() and p.index.equals(X.index[300:])
+    table = evaluate_churn_scores(y[300:], {"model": p})
+    assert table.loc["model", "roc_auc"] > 0.8
+    assert model.predict(X[300:]).dtype == bool
+    assert "fitted on 300 customers" in repr(model)
+
+
+def test_classifier_is_reproducible(separable):
+    X, y = separable
+    a = ChurnClassifier(random_state=1, max_iter=30).fit(X, y).churn_probability(X)
+    b = ChurnClassifier(random_state=1, max_iter=30).fit(X, y).churn_probability(X)
+    pd.testing.assert_series_equal(a, b)
+    raw = ChurnClassifier(calibration=None, max_iter=30, random_state=1).fit(X, y)
+    assert raw.churn_probability(X).between(0, 1).all()
+
+
+def test_classifier_errors(separable):
+    X, y = separable
+    with pytest.raises(ModelNotFittedError, match="not fitted yet"):
+        ChurnClassifier().churn_probability(X)
+    with pytest.raises(DataValidationError, match="expects a pandas DataFrame"):
+        ChurnClassifier().fit(X.to_numpy(), y)
+    with pytest.raises(DataValidationError, match="feature rows but"):
+        ChurnClassifier().fit(X, y[:10])
+    with pytest.raises(DataValidationError, match="both churners and non-churners"):
+        ChurnClassifier().fit(X, np.zeros(len(X), bool))
+    with pytest.raises(ConfigError, match="estimator='forest' is not known"):
+        ChurnClassifier(estimator="forest").fit(X, y)
+    with pytest.raises(ConfigError, match="calibration='platt' is not known"):
+        ChurnClassifier(calibration="platt").fit(X, y)
+    model = ChurnClassifier(max_iter=10).fit(X, y)
+    with pytest.raises(DataValidationError, match="lacks"):
+        model.churn_probability(X.drop(columns="noise"))
+
+
+def test_expected_calibration_error_known_value():
+    # two bins: [0.1]*2 with outcomes 0,0 -> |0-0.1|; [0.9]*2 with 1,0 -> |0.5-0.9|
+    y = np.array([0, 0, 1, 0])
+    p = np.array([0.1, 0.1, 0.9, 0.9])
+    assert expected_calibration_error(y, p) == pytest.approx(0.5 * 0.1 + 0.5 * 0.4)
+
+
+def test_lift_table():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    p = np.linspace(1, 0, 10)
+    table = lift_table(y, p)
+    assert table["lift"].iloc[0] == pytest.approx(5.0)  # rate 1.0 vs base 0.2
+    assert table["cumulative_gain"].iloc[1] == pytest.approx(1.0)
+    assert table["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_evaluate_same_customers():
+    y = pd.Series([True, False, True, False], index=list("abcd"))
+    scores = pd.DataFrame({"m": [0.9, 0.1, 0.8, 0.3], "b": [0.5, 0.5, np.nan, 0.5]}, index=list("abcd"))
+    table = evaluate_churn_scores(y, scores)
+    assert (table["n"] == 3).all()  # customer c lacks a baseline score: dropped everywhere
+    assert table.loc["m", "roc_auc"] == 1.0
+    with pytest.raises(DataValidationError, match="both classes"):
+        evaluate_churn_scores(y[y], scores)
+
+
+def test_reason_text():
+    assert reason_text("orders_change_pct", -60.0, 0.0) == "orders dropped 60% vs the previous period"
+    assert reason_text("gap_ratio", 3.2, 1.0) == "silent for 3.2x their usual gap between purchases"
+    assert reason_text("mystery", 2.0, 1.0) == "mystery is 2 (typical 1)"
+    assert reason_text("p_alive", np.nan, 1.0) == "no data for p alive"
+
+
+def test_drivers_and_reasons(separable):
+    X, y = separable
+    model = ChurnClassifier(random_state=0, max_iter=50).fit(X[:300], y[:300])
+    drivers = permutation_drivers(model, X[300:], y[300:], n_repeats=2, random_state=0)
+    assert drivers.index[0] in {"days_since_last", "orders_change_pct"}
+    reasons = customer_reasons(model, X[300:], reference=X[:300][~y[:300]])
+    risky = reasons["churn_probability"].idxmax()
+    assert reasons.loc[risky, "feature_1"] in {"days_since_last", "orders_change_pct"}
+    assert reasons.loc[risky, "reason_1"]
+    assert (reasons["effect_1"].dropna() > 0).all()
+
+
+def test_backtest(random_transactions):
+    train, test = backtest_cutoffs(random_transactions, horizon=3, n_train=2)
+    assert train[-1] < test and len(train) == 2
+    result = backtest(
+        random_transactions, train_cutoff=train, test_cutoff=test, random_state=0,
+        classifier=ChurnClassifier(max_iter=30, random_state=0),
+    )
+    assert set(result.evaluation.index) == {"classifier", "logistic", "bgnbd"}
+    assert result.evaluation["n"].nunique() == 1
+    assert result.test_labels.index.equals(result.test_features.index)
+    assert result.train_features.index.names == ["cutoff", "customer_id"]
+
+
+def test_backtest_overlap_is_refused(random_transactions):
+    with pytest.raises(ConfigError, match="passes test_cutoff"):
+        backtest(random_transactions, train_cutoff="2023-01-01", test_cutoff="2023-02-01")
+
+
+def test_churn_plots(separable):
+    from churnlab.plotting.churn import plot_calibration, plot_churn_drivers, plot_gains, plot_lift
+
+    X, y = separable
+    scores = pd.DataFrame({"a": X["days_since_last"].rank(pct=True), "b": 0.5}, index=X.index)
+    for plot in (plot_calibration, plot_lift, plot_gains):
+        assert plot(y, scores).get_title()
+    importance = pd.DataFrame({"importance_mean": [0.2, 0.1], "importance_std": [0.01, 0.02]},
+                              index=["x", "y"])
+    assert plot_churn_drivers(importance).get_title()
+    matplotlib.pyplot.close("all")

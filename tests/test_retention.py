@@ -1,0 +1,95 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab.exceptions import ConfigError
+from churnlab.retention import (
+    churn_rate,
+    cohort_matrix,
+    period_retention,
+    repeat_purchase_rate,
+    retention_rate,
+    what_if_retention,
+)
+
+
+def test_retention_rate_worked_example():
+    # the CRM worked example from the issue: start 1000, 200 new, end 1100 -> 90%
+    assert retention_rate(1000, 1100, 200) == pytest.approx(0.90)
+    assert churn_rate(1000, 1100, 200) == pytest.approx(0.10)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((0, 10, 1), "nobody to retain"), ((10, 5, 6), "exceeds customers_end"),
+     ((10, -1, 0), "finite and >= 0")],
+)
+def test_retention_rate_errors(args, message):
+    with pytest.raises(ConfigError, match=message):
+        retention_rate(*args)
+
+
+def test_period_retention(tiny_transactions):
+    # Jan: a, b (new); Feb: a, c (c new); Mar: a? no (a's last is 02-20) -> b, c, d (d new)
+    table = period_retention(tiny_transactions, period="M")
+    jan, feb, mar = table.index.astype(str)
+    assert table.loc[feb, "customers_start"] == 2
+    assert table.loc[feb, "retention_rate"] == pytest.approx((2 - 1) / 2)
+    assert table.loc[mar, "customers_end"] == 3 and table.loc[mar, "new_customers"] == 1
+    assert table.loc[mar, "retention_rate"] == pytest.approx((3 - 1) / 2)  # b came back
+    assert table.loc[mar, "strict_retention"] == pytest.approx(1 / 2)  # only c bought both
+    # Feb revenue from January's active (a: 30) over January revenue (10+20+5)
+    assert table.loc[feb, "revenue_retention"] == pytest.approx(30 / 35)
+    with pytest.raises(ConfigError, match="period='Y'"):
+        period_retention(tiny_transactions, period="Y")
+
+
+def test_repeat_purchase_rate(tiny_transactions):
+    assert repeat_purchase_rate(tiny_transactions) == pytest.approx(3 / 4)
+    assert repeat_purchase_rate(tiny_transactions, cutoff="2024-02-01") == pytest.approx(1 / 2)
+
+
+def test_cohort_matrix(tiny_transactions):
+    customers = cohort_matrix(tiny_transactions, normalize=False)
+    assert customers.loc[pd.Period("2024-01", "M"), 0] == 2
+    assert customers.loc[pd.Period("2024-01", "M"), 1] == 1  # a in February
+    assert customers.loc[pd.Period("2024-01", "M"), 2] == 1  # b in March
+    assert np.isnan(customers.loc[pd.Period("2024-03", "M"), 1])  # beyond the data
+    shares = cohort_matrix(tiny_transactions)
+    assert shares.loc[pd.Period("2024-02", "M"), 1] == 1.0  # c buys again in March
+    revenue = cohort_matrix(tiny_transactions, values="revenue", normalize=False)
+    assert revenue.loc[pd.Period("2024-02", "M"), 1] == pytest.approx(44.0)
+    with pytest.raises(ConfigError, match="values="):
+        cohort_matrix(tiny_transactions, values="margin")
+
+
+class _FlatModel:
+    """Purchases at a constant rate 1 per period, unit spend: a hand-checkable model."""
+
+    time_unit_ = "M"
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+
+    def expected_purchases(self, data, t):
+        # cumulative purchases with survival decay^k per period -> sum_k decay^k
+        return pd.Series((1 - self.decay**t) / (1 - self.decay) * self.decay, index=data.index)
+
+    def expected_spend(self, data):
+        return pd.Series(1.0, index=data.index)
+
+
+def test_what_if_retention():
+    data = pd.DataFrame({"frequency": [1.0], "recency": [1.0], "T": [2.0], "monetary_value": [1.0]})
+    model = _FlatModel(decay=0.9)
+    table = what_if_retention(model, model, data, points=(0, 5), horizon=12, discount_rate=0.0)
+    assert table.loc[0.0, "retention_base"] == pytest.approx(0.9**12)
+    assert table.loc[0.0, "value_change"] == pytest.approx(0.0)
+    assert table.loc[0.0, "value_base"] == pytest.approx(sum(0.9**k for k in range(1, 13)))
+    assert table.loc[5.0, "value_change_pct"] > 0
+    given = what_if_retention(model, model, data, points=5, horizon=12, baseline_retention=0.4)
+    assert given.loc[5.0, "retention_new"] == pytest.approx(0.45)
+    with pytest.raises(ConfigError, match="baseline_retention"):
+        what_if_retention(model, model, data, baseline_retention=1.5)
+    with pytest.raises(ConfigError, match="horizon=1"):
+        what_if_retention(model, model, data, horizon=1)
