@@ -8,6 +8,7 @@ import. Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,8 +161,9 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from churnlab.report.scoring import score_customers, write_scores
+    from churnlab.report.scoring import check_output_path, score_customers, write_scores
 
+    check_output_path(args.output)
     table = score_customers(
         args.data,
         time_unit=args.time_unit,
@@ -187,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         Exit code: 0 success, 2 bad config or parameter, 3 bad data, 4 a notebook
-        failed, 5 another run holds the lock, 1 any other churnlab error, 130 on Ctrl-C.
+        failed, 5 another run holds the lock, 1 any other error, 130 on Ctrl-C.
     """
     args = build_parser().parse_args(argv)
     handlers = {"report": _run_report, "score": _run_score}
@@ -201,6 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"churnlab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("CHURNLAB_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())[:500]
+        print(
+            f"churnlab {args.command}: unexpected error: {type(exc).__name__}: {message} "
+            "(set CHURNLAB_DEBUG=1 to see the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

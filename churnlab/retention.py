@@ -23,6 +23,7 @@ from churnlab.exceptions import ConfigError, DataValidationError
 __all__ = [
     "churn_rate",
     "cohort_matrix",
+    "model_retention",
     "period_retention",
     "repeat_purchase_rate",
     "retention_rate",
@@ -179,9 +180,17 @@ def period_retention(transactions: Any, *, period: str = "M") -> pd.DataFrame:
     )
     frame.index = _period_label(frame.index, period)
     frame.index.name = "period"
-    columns = ["customers_start", "customers_end", "new_customers", "retained",
-               "retention_rate", "strict_retention", "churn_rate", "revenue",
-               "revenue_retention"]  # fmt: skip
+    columns = [
+        "customers_start",
+        "customers_end",
+        "new_customers",
+        "retained",
+        "retention_rate",
+        "strict_retention",
+        "churn_rate",
+        "revenue",
+        "revenue_retention",
+    ]
     return frame[columns]
 
 
@@ -263,6 +272,51 @@ def cohort_matrix(
     return matrix
 
 
+def model_retention(transaction_model: Any, t: float) -> float:
+    """Share of currently active customers a fitted model expects to survive ``t`` periods.
+
+    In BG/NBD (Fader, Hardie & Lee 2005) an active customer with purchase rate λ drops
+    out after each purchase with probability p, i.e. at rate λp, so survives ``t`` with
+    probability ``exp(-λpt)``. Averaging over λ ~ Gamma(r, α) gives
+    ``(α / (α + pt))^r``, then over p ~ Beta(a, b) by midpoint quadrature
+    on 4,000 points. For Pareto/NBD the dropout rate μ ~ Gamma(s, β) gives
+    ``(β / (β + t))^s``.
+
+    Parameters
+    ----------
+    transaction_model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+        Needs ``r_, alpha_, a_, b_`` or ``s_, beta_``.
+    t : float
+        Time, in the model's time unit.
+
+    Returns
+    -------
+    float
+        Expected survival share in [0, 1].
+
+    Raises
+    ------
+    ConfigError
+        If the model has neither parameter set (pass ``baseline_retention``).
+    """
+    params = {
+        k: getattr(transaction_model, f"{k}_", None) for k in ("r", "alpha", "a", "b", "s", "beta")
+    }
+    if params["s"] is not None and params["beta"] is not None:
+        return float((params["beta"] / (params["beta"] + t)) ** params["s"])
+    if None in (params["r"], params["alpha"], params["a"], params["b"]):
+        raise ConfigError(
+            f"Cannot read a retention rate from {type(transaction_model).__name__}; fit a "
+            "BG/NBD or Pareto/NBD model or pass baseline_retention=..."
+        )
+    from scipy import stats
+
+    grid = (np.arange(4000) + 0.5) / 4000
+    weights = stats.beta.pdf(grid, params["a"], params["b"])
+    survival = (params["alpha"] / (params["alpha"] + grid * t)) ** params["r"]
+    return float(np.sum(weights * survival) / np.sum(weights))
+
+
 def what_if_retention(
     transaction_model: Any,
     spend_model: Any,
@@ -279,10 +333,10 @@ def what_if_retention(
 
     The fitted models give each customer's expected purchases in each future
     period, ``ΔE_ik``, and expected spend ``s_i``; the base value is
-    ``Σ_i s_i Σ_k ΔE_ik / (1 + d)^k`` (as ``customer_lifetime_value``). The base's
-    implied per-period retention ``r`` is the geometric decay of the aggregate
-    ``Σ_i ΔE_ik`` over the horizon; over ``retention_period`` periods it is
-    ``R = r^retention_period`` (annual by default). Raising ``R`` by k points gives
+    ``Σ_i s_i Σ_k ΔE_ik / (1 + d)^k`` (as ``customer_lifetime_value``). The base
+    retention ``R`` over ``retention_period`` periods (a year by default) is the
+    model's share of active customers who are still active after that time, see
+    :func:`model_retention`. Raising ``R`` by k points gives
     ``r' = (R + k/100)^(1/retention_period)``, and purchases in period ``k`` are
     scaled by the survival ratio ``(r'/r)^k``. This is a what-if on the model's
     own retention curve, not a causal estimate.
@@ -339,17 +393,16 @@ def what_if_retention(
     discount = (1 + discount_rate) ** -k
     weighted = spend[:, None] * increments
     base_value = float(np.nansum(weighted * discount))
-    aggregate = np.nansum(increments, axis=0)
+    periods_in_model_units = retention_period * delta
     if baseline_retention is None:
-        r = (aggregate[-1] / aggregate[0]) ** (1 / (horizon - 1))
-        base_retention = min(r**retention_period, 1.0)
+        base_retention = model_retention(transaction_model, periods_in_model_units)
     elif 0 < baseline_retention < 1:
         base_retention = float(baseline_retention)
-        r = base_retention ** (1 / retention_period)
     else:
         raise ConfigError(
             f"baseline_retention={baseline_retention!r} must lie strictly between 0 and 1."
         )
+    r = base_retention ** (1 / retention_period)
     rows = {}
     for pts in np.atleast_1d(points):
         new_retention = min(base_retention + pts / 100, 1.0)

@@ -6,6 +6,7 @@ from churnlab.exceptions import ConfigError
 from churnlab.retention import (
     churn_rate,
     cohort_matrix,
+    model_retention,
     period_retention,
     repeat_purchase_rate,
     retention_rate,
@@ -21,8 +22,11 @@ def test_retention_rate_worked_example():
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((0, 10, 1), "nobody to retain"), ((10, 5, 6), "exceeds customers_end"),
-     ((10, -1, 0), "finite and >= 0")],
+    [
+        ((0, 10, 1), "nobody to retain"),
+        ((10, 5, 6), "exceeds customers_end"),
+        ((10, -1, 0), "finite and >= 0"),
+    ],
 )
 def test_retention_rate_errors(args, message):
     with pytest.raises(ConfigError, match=message):
@@ -32,7 +36,7 @@ def test_retention_rate_errors(args, message):
 def test_period_retention(tiny_transactions):
     # Jan: a, b (new); Feb: a, c (c new); Mar: a? no (a's last is 02-20) -> b, c, d (d new)
     table = period_retention(tiny_transactions, period="M")
-    jan, feb, mar = table.index.astype(str)
+    _, feb, mar = table.index.astype(str)
     assert table.loc[feb, "customers_start"] == 2
     assert table.loc[feb, "retention_rate"] == pytest.approx((2 - 1) / 2)
     assert table.loc[mar, "customers_end"] == 3 and table.loc[mar, "new_customers"] == 1
@@ -64,12 +68,13 @@ def test_cohort_matrix(tiny_transactions):
 
 
 class _FlatModel:
-    """Purchases at a constant rate 1 per period, unit spend: a hand-checkable model."""
+    """Constant survival ``decay`` per period and unit spend: a hand-checkable model."""
 
     time_unit_ = "M"
 
     def __init__(self, decay: float) -> None:
         self.decay = decay
+        self.s_, self.beta_ = 1.0, 1.0  # Pareto/NBD-style dropout: (1 / (1 + t)) ** 1
 
     def expected_purchases(self, data, t):
         # cumulative purchases with survival decay^k per period -> sum_k decay^k
@@ -79,16 +84,39 @@ class _FlatModel:
         return pd.Series(1.0, index=data.index)
 
 
+def test_model_retention():
+    from scipy import integrate, stats
+
+    model = _FlatModel(0.9)
+    assert model_retention(model, 12.0) == pytest.approx(1 / 13)  # (beta / (beta + t)) ** s
+
+    class BG:
+        r_, alpha_, a_, b_ = 0.24, 4.41, 0.79, 2.43  # FHL (2005) CDNOW estimates
+
+    # E[(alpha / (alpha + p t)) ** r] with p ~ Beta(a, b), by adaptive quadrature
+    expected, _ = integrate.quad(
+        lambda p: stats.beta.pdf(p, BG.a_, BG.b_) * (BG.alpha_ / (BG.alpha_ + p * 52)) ** BG.r_,
+        0,
+        1,
+    )
+    assert model_retention(BG(), 52.0) == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ConfigError, match="Cannot read a retention rate"):
+        model_retention(object(), 1.0)
+
+
 def test_what_if_retention():
     data = pd.DataFrame({"frequency": [1.0], "recency": [1.0], "T": [2.0], "monetary_value": [1.0]})
     model = _FlatModel(decay=0.9)
     table = what_if_retention(model, model, data, points=(0, 5), horizon=12, discount_rate=0.0)
-    assert table.loc[0.0, "retention_base"] == pytest.approx(0.9**12)
+    assert table.loc[0.0, "retention_base"] == pytest.approx(1 / 13)
     assert table.loc[0.0, "value_change"] == pytest.approx(0.0)
     assert table.loc[0.0, "value_base"] == pytest.approx(sum(0.9**k for k in range(1, 13)))
-    assert table.loc[5.0, "value_change_pct"] > 0
     given = what_if_retention(model, model, data, points=5, horizon=12, baseline_retention=0.4)
     assert given.loc[5.0, "retention_new"] == pytest.approx(0.45)
+    # purchases in month k scale by the survival ratio ((0.45 / 0.4) ** (1 / 12)) ** k
+    ratio = (0.45 / 0.4) ** (1 / 12)
+    new = sum(0.9**k * ratio**k / 1.01**k for k in range(1, 13))
+    assert given.loc[5.0, "value_new"] == pytest.approx(new)
     with pytest.raises(ConfigError, match="baseline_retention"):
         what_if_retention(model, model, data, baseline_retention=1.5)
     with pytest.raises(ConfigError, match="horizon=1"):

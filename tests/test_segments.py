@@ -49,8 +49,10 @@ def test_every_score_combination_has_a_segment():
     for r in range(1, 6):
         for fm in range(1, 6):
             hits = SEGMENT_RULES[
-                SEGMENT_RULES.r_min.le(r) & SEGMENT_RULES.r_max.ge(r)
-                & SEGMENT_RULES.fm_min.le(fm) & SEGMENT_RULES.fm_max.ge(fm)
+                SEGMENT_RULES.r_min.le(r)
+                & SEGMENT_RULES.r_max.ge(r)
+                & SEGMENT_RULES.fm_min.le(fm)
+                & SEGMENT_RULES.fm_max.ge(fm)
             ]
             assert len(hits) >= 1, (r, fm)
     assert len(SEGMENT_RULES) == 11
@@ -117,8 +119,9 @@ def test_clusters(summary):
 def test_action_list():
     clv = pd.Series([100.0, 1000, 500, 10, 800], index=list("abcde"))
     risk = pd.Series([0.9, 0.5, 0.8, 0.99, 0.1], index=list("abcde"))
-    reasons = pd.DataFrame({"reason_1": ["x", "y", "z", "w", "v"], "feature_1": list("fffff")},
-                           index=list("abcde"))
+    reasons = pd.DataFrame(
+        {"reason_1": ["x", "y", "z", "w", "v"], "feature_1": list("fffff")}, index=list("abcde")
+    )
     actions = action_list(clv, risk, reasons=reasons, min_clv_quantile=0.4)
     # b: 500 at risk, c: 400; a and d are low value, e is not at risk
     assert actions.index.tolist() == ["b", "c"]

@@ -223,11 +223,23 @@ def _model_outputs(
 
             if isinstance(spend_model, str):
                 repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
-                spend_model = GammaGammaModel(penalizer=0.001).fit(repeat, time_unit=time_unit)
+                # no penalizer: an L2 penalty on p, q, v is scale-dependent (v is in money
+                # units) and drags q below 1 on real data, making expected spend negative
+                spend_model = GammaGammaModel().fit(repeat, time_unit=time_unit)
             clv = customer_lifetime_value(
                 transaction_model, spend_model, rfm, horizon=clv_horizon, horizon_unit="M"
             )
             out["clv"] = clv["clv"]
+            negative = int((out["clv"] < 0).sum())
+            if negative:
+                warnings.warn(
+                    f"{negative} customer(s) got a negative CLV (the spend model has q <= 1, "
+                    "so its mean spend is infinite); their clv is set to NaN. Refit the "
+                    "spend model without a penalizer or remove extreme order values.",
+                    DataQualityWarning,
+                    stacklevel=3,
+                )
+                out["clv"] = out["clv"].where(out["clv"] >= 0)
     except ConfigError:
         raise
     except (ChurnlabError, ValueError, ArithmeticError) as exc:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from scipy.special import hyp2f1
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -80,6 +81,50 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the distinct values of ``values`` and the index of each element among them."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=float))
     return np.asarray(uniques, dtype=float), codes
+
+
+def hyp2f1_safe(a: Any, b: Any, c: Any, z: Any) -> np.ndarray:
+    """Gaussian hypergeometric function, guarded against scipy's integer ``c - a - b`` failures.
+
+    scipy's ``hyp2f1`` can return NaN (or lose accuracy) for ``z > 0.9`` when ``c - a - b``
+    is an integer. There the function is evaluated at ``b +/- delta`` and averaged, which
+    is accurate to ``O(delta^2)`` because 2F1 is analytic in ``b``.
+    """
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c, z)))
+    value = np.array(hyp2f1(a, b, c, z), dtype=float, ndmin=1).reshape(z.shape)
+    gap = c - a - b
+    redo = ((z > 0.9) & (np.abs(gap - np.round(gap)) < 1e-7)) | ~np.isfinite(value)
+    if np.any(redo):
+        delta = 1e-6 * np.maximum(1.0, np.abs(b[redo]))
+        ar, br, cr, zr = a[redo], b[redo], c[redo], z[redo]
+        with np.errstate(over="ignore", invalid="ignore"):
+            value[redo] = 0.5 * (hyp2f1(ar, br + delta, cr, zr) + hyp2f1(ar, br - delta, cr, zr))
+    still = ~np.isfinite(value)
+    if np.any(still):
+        value[still] = _hyp2f1_series(a[still], b[still], c[still], z[still])
+    return value
+
+
+def _hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Direct Gauss series of 2F1 for ``0 <= z < 1`` (last resort; rows leave as they converge)."""
+    total = np.zeros_like(z)
+    idx = np.arange(z.size)
+    term, acc = np.ones_like(z), np.zeros_like(z)
+    aa, bb, cc, zz = a, b, c, z
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(200_000):
+            acc = acc + term
+            term = term * (aa + k) * (bb + k) / ((cc + k) * (k + 1.0)) * zz
+            if k % 32 == 31:
+                done = (np.abs(term) <= 1e-17 * np.abs(acc)) | ~np.isfinite(acc)
+                total[idx[done]] = acc[done]
+                keep = ~done
+                idx, term, acc = idx[keep], term[keep], acc[keep]
+                aa, bb, cc, zz = aa[keep], bb[keep], cc[keep], zz[keep]
+                if idx.size == 0:
+                    break
+    total[idx] = acc
+    return total
 
 
 def customer_index(data: pd.DataFrame) -> pd.Index:
@@ -171,6 +216,11 @@ def validate_rfm(
         (
             (x == 0) & (tx != 0),
             "have frequency == 0 but recency != 0 (recency must be 0 without repeat purchases)",
+        ),
+        (
+            (x > 0) & (tx == 0),
+            "have frequency > 0 but recency == 0 (repeat purchases in the first period must be "
+            "merged into it)",
         ),
     ]
     for mask, what in checks:
@@ -294,11 +344,12 @@ class BaseModel(BaseEstimator):
             bounds=[(-30.0, 30.0)] * len(theta0),
             options={"maxiter": self.maxiter, "ftol": 1e-15, "gtol": self.tol},
         )  # fmt: skip
-        # L-BFGS-B often stops on line-search precision at the optimum; polish with Newton-CG.
+        # L-BFGS-B can stop on line-search precision short of the optimum: restart it once.
         if not res.success or np.max(np.abs(res.jac)) > 1e-6:
             res2 = optimize.minimize(
-                fun, res.x, args=(columns, weights), jac=True, method="BFGS",
-                options={"maxiter": self.maxiter, "gtol": 1e-9},
+                fun, res.x, args=(columns, weights), jac=True, method="L-BFGS-B",
+                bounds=[(-30.0, 30.0)] * len(theta0),
+                options={"maxiter": self.maxiter, "ftol": 1e-15, "gtol": self.tol},
             )  # fmt: skip
             if res2.fun <= res.fun:
                 res = res2

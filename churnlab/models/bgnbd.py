@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, expit, gammaln
 
 from churnlab.models._base import (
     TransactionModel,
     as_float,
     check_counts,
     check_time,
+    hyp2f1_safe,
     unique_inverse,
 )
 
@@ -109,13 +110,19 @@ class _BetaGeoFamily(TransactionModel):
         k = self._shift
         c = a + b + x + k - 1
         z = t / (alpha + big_t + t)
-        # Euler's transformation of 2F1(r+x, b+x+k; c; z) * (1-z)^(r+x) keeps the
-        # hypergeometric parameters bounded when x is large.
-        hyp = hyp2f1(a + b + k - 1 - r, a - 1, c, z)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_rest = (a - 1) * np.log1p(-z) + np.log(hyp)
+        # (1 - z)^(r + x) 2F1(r + x, b + x + k; c; z), or its Euler transform
+        # (1 - z)^(a - 1) 2F1(c - r - x, a - 1; c; z): use the one whose c - A - B is >= 0,
+        # so the hypergeometric factor stays bounded as z -> 1 (large t or large x).
+        direct = a - 1 - r - x > 0
+        big_a = np.where(direct, r + x, a + b + k - 1 - r)
+        big_b = np.where(direct, b + x + k, a - 1)
+        power = np.where(direct, r + x, a - 1)
+        hyp = hyp2f1_safe(big_a, big_b, c, z)
         # 2F1 can be negative when c = a + b - 1 < 0 (BG/NBD, x = 0): no log then.
-        bracket = np.where(hyp > 0, -np.expm1(log_rest), 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            log_rest = power * np.log1p(-z) + np.log(hyp)
+            plain = 1.0 - np.exp(power * np.log1p(-z)) * hyp
+        bracket = np.where(hyp > 0, -np.expm1(log_rest), plain)
         return c / (a - 1) * bracket * self._p_alive(x, tx, big_t)
 
     def probability_alive(self, data: pd.DataFrame) -> pd.Series:

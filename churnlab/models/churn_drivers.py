@@ -21,7 +21,13 @@ from sklearn.inspection import permutation_importance
 
 from churnlab.exceptions import DataValidationError
 
-__all__ = ["REASON_TEMPLATES", "customer_reasons", "permutation_drivers", "reason_text"]
+__all__ = [
+    "MISSING_REASONS",
+    "REASON_TEMPLATES",
+    "customer_reasons",
+    "permutation_drivers",
+    "reason_text",
+]
 
 
 def _pct(value: float) -> str:
@@ -68,6 +74,20 @@ REASON_TEMPLATES: dict[str, Callable[[float, float], str]] = {
 }
 
 
+_RHYTHM = "too few purchases to show a buying rhythm yet"
+
+#: Sentences for a missing value (NaN) of a feature, e.g. gaps of a one-time buyer.
+MISSING_REASONS: dict[str, str] = {
+    "ipt_mean_days": _RHYTHM,
+    "ipt_std_days": _RHYTHM,
+    "ipt_cv": _RHYTHM,
+    "regularity": _RHYTHM,
+    "gap_ratio": _RHYTHM,
+    "orders_change_pct": "no orders in the period before, so no trend yet",
+    "spend_change_pct": "no spend in the period before, so no trend yet",
+}
+
+
 def reason_text(feature: str, value: float, typical: float) -> str:
     """Return a plain-English sentence for one feature value.
 
@@ -86,7 +106,7 @@ def reason_text(feature: str, value: float, typical: float) -> str:
         From :data:`REASON_TEMPLATES`, or a generic "feature is X (typical Y)".
     """
     if value is None or pd.isna(value):
-        return f"no data for {feature.replace('_', ' ')}"
+        return MISSING_REASONS.get(feature, f"no data for {feature.replace('_', ' ')}")
     template = REASON_TEMPLATES.get(feature)
     if template is not None:
         return template(float(value), float(typical) if pd.notna(typical) else float("nan"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -78,22 +78,45 @@ def _validate_options(
         raise ConfigError(f"n_draws must be an integer of at least 2, got {n_draws!r}.")
 
 
+class _Rows(NamedTuple):
+    """Customers split into the distinct rows each model needs (scored once each)."""
+
+    purchases: pd.DataFrame  # distinct (frequency, recency, T)
+    purchase_codes: np.ndarray
+    spend: pd.DataFrame  # distinct (frequency, monetary_value)
+    spend_codes: np.ndarray
+
+
+def _distinct(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the distinct rows of ``data[columns]`` and each row's code into them."""
+    keys = data[columns]
+    codes = keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+    return keys.drop_duplicates(), codes
+
+
+def _rows(data: pd.DataFrame) -> _Rows:
+    purchases, purchase_codes = _distinct(data, [config.FREQUENCY, config.RECENCY, config.T])
+    spend, spend_codes = _distinct(data, [config.FREQUENCY, config.MONETARY_VALUE])
+    return _Rows(purchases, purchase_codes, spend, spend_codes)
+
+
 def _clv_values(
     transaction_model: Any,
     spend_model: Any,
-    data: pd.DataFrame,
+    rows: _Rows,
     times: np.ndarray,
     discounts: np.ndarray,
 ) -> np.ndarray:
-    """Discounted CLV for each row of ``data`` at the models' current parameters."""
-    spend = np.asarray(spend_model.expected_spend(data), dtype=float)
-    previous = np.zeros(len(data))
-    value = np.zeros(len(data))
+    """Discounted CLV for each customer of ``rows`` at the models' current parameters."""
+    spend = np.asarray(spend_model.expected_spend(rows.spend), dtype=float)
+    previous = np.zeros(len(rows.purchases))
+    factor = np.zeros(len(rows.purchases))
     for t, discount in zip(times, discounts, strict=True):
-        cumulative = np.asarray(transaction_model.expected_purchases(data, float(t)), dtype=float)
-        value += (cumulative - previous) * discount
+        cumulative = transaction_model.expected_purchases(rows.purchases, float(t))
+        cumulative = np.asarray(cumulative, dtype=float)
+        factor += (cumulative - previous) * discount
         previous = cumulative
-    return value * spend
+    return factor[rows.purchase_codes] * spend[rows.spend_codes]
 
 
 def _draw_models(model: Any, n_draws: int, rng: np.random.Generator) -> list[Any]:
@@ -237,18 +260,14 @@ def customer_lifetime_value(
         [config.FREQUENCY, config.RECENCY, config.T, config.MONETARY_VALUE],
         where="customer_lifetime_value",
     )
-    # Identical (frequency, recency, T, monetary_value) rows have identical CLV: score each once.
-    columns = [config.FREQUENCY, config.RECENCY, config.T, config.MONETARY_VALUE]
-    keys = data[columns]
-    codes = keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    unique = keys.drop_duplicates()
     step = config.TIME_UNIT_DAYS[horizon_unit] / config.TIME_UNIT_DAYS[model_unit]
     periods = np.arange(1, int(horizon) + 1)
     times = periods * step
     discounts = (1.0 + discount_rate) ** -periods.astype(float)
 
-    clv = _clv_values(transaction_model, spend_model, unique, times, discounts)
-    result = pd.DataFrame({"clv": clv[codes]}, index=data.index)
+    # Identical rows have identical values: each model scores its distinct rows once.
+    clv = _clv_values(transaction_model, spend_model, _rows(data), times, discounts)
+    result = pd.DataFrame({"clv": clv}, index=data.index)
     if interval is None:
         return result
 
@@ -256,10 +275,10 @@ def customer_lifetime_value(
     transaction_draws = _draw_models(transaction_model, n_draws, rng)
     spend_draws = _draw_models(spend_model, n_draws, rng)
     quantiles = [(1 - interval) / 2, (1 + interval) / 2]
-    lower = np.empty(len(unique))
-    upper = np.empty(len(unique))
-    for start in range(0, len(unique), _CHUNK_SIZE):
-        chunk = unique.iloc[start : start + _CHUNK_SIZE]
+    lower = np.empty(len(data))
+    upper = np.empty(len(data))
+    for start in range(0, len(data), _CHUNK_SIZE):
+        chunk = _rows(data.iloc[start : start + _CHUNK_SIZE])
         samples = np.stack(
             [
                 _clv_values(tm, sm, chunk, times, discounts)
@@ -267,8 +286,8 @@ def customer_lifetime_value(
             ]
         )
         bounds = np.quantile(samples, quantiles, axis=0)
-        lower[start : start + len(chunk)] = bounds[0]
-        upper[start : start + len(chunk)] = bounds[1]
-    result["clv_lower"] = lower[codes]
-    result["clv_upper"] = upper[codes]
+        lower[start : start + samples.shape[1]] = bounds[0]
+        upper[start : start + samples.shape[1]] = bounds[1]
+    result["clv_lower"] = lower
+    result["clv_upper"] = upper
     return result

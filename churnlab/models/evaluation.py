@@ -182,19 +182,6 @@ def conditional_expectations(predictions: pd.DataFrame, *, max_frequency: int = 
     return table
 
 
-def _check_two_classes(y_true: np.ndarray) -> bool:
-    """Warn and return False when the holdout has only one outcome."""
-    if len(np.unique(y_true)) == 2:
-        return True
-    warnings.warn(
-        f"Every one of the {len(y_true)} customers has the same holdout outcome, so ROC AUC "
-        "is undefined (NaN). Use a longer holdout period or more customers.",
-        DataQualityWarning,
-        stacklevel=3,
-    )
-    return False
-
-
 def churn_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
     """Score ``p_no_purchase`` against "no purchase in the holdout".
 
@@ -218,7 +205,14 @@ def churn_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
     require_columns(predictions, ["p_no_purchase", "no_purchase"], where="churn_metrics")
     y_true = predictions["no_purchase"].to_numpy(dtype=bool)
     y_prob = predictions["p_no_purchase"].to_numpy(dtype=float)
-    both = _check_two_classes(y_true)
+    both = len(np.unique(y_true)) == 2
+    if not both:
+        warnings.warn(
+            f"Every one of the {len(y_true)} customers has the same holdout outcome, so ROC "
+            "AUC is undefined (NaN). Use a longer holdout period or more customers.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     values = {
         "roc_auc": float(roc_auc_score(y_true, y_prob)) if both else np.nan,
         "brier_score": float(brier_score_loss(y_true, y_prob, pos_label=True)),

@@ -21,9 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import integrate
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln
 
-from churnlab.models._base import TransactionModel, as_float, check_counts, check_time
+from churnlab.models._base import (
+    TransactionModel,
+    as_float,
+    check_counts,
+    check_time,
+    hyp2f1_safe,
+)
 
 
 def _euler_series(
@@ -72,26 +78,18 @@ def _log_phi(m: Any, qd: Any, c: Any, d: Any, y: Any) -> np.ndarray:
     The closed form ``(c + y)^-m / m * 2F1(m, qd; m + 1; z)``, ``z = (c - d) / (c + y)``, is
     evaluated through Euler's transformation ``2F1(m, qd; m + 1; z) = (1 - z)^(1 - qd)
     2F1(1, m + 1 - qd; m + 1; z)``, whose series has terms below ``z^k``: no overflow when
-    ``qd = r + x`` is large. scipy's ``hyp2f1`` can fail when ``c - a - b`` is an integer and
-    ``z > 0.9``; there it is evaluated at ``qd +/- delta`` and averaged.
+    ``qd = r + x`` is large. scipy's failures at integer ``c - a - b`` are guarded by
+    :func:`~churnlab.models._base.hyp2f1_safe`, with the direct series as a last resort.
     """
     m, qd, c, d, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (m, qd, c, d, y)))
     infinite = np.isinf(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(infinite, 0.0, (c - d) / (c + y))
         pc = m + 1.0 - qd
-        g = np.array(hyp2f1(1.0, pc, m + 1.0, z), dtype=float, ndmin=1).reshape(z.shape)
-        # scipy's hyp2f1 can return NaN when c - a - b = qd - 1 is an integer and z > 0.9;
-        # the central average of two neighbours is accurate to O(delta^2) there.
-        integer = np.abs(qd - np.round(qd)) < 1e-9 * np.maximum(1.0, qd)
-        redo = ((z > 0.9) & integer) | ~np.isfinite(g) | (g <= 0)
-        if np.any(redo):
-            delta = 1e-6 * np.maximum(1.0, qd[redo])
-            pr, mr, zr = pc[redo], m[redo] + 1.0, z[redo]
-            g[redo] = 0.5 * (hyp2f1(1.0, pr + delta, mr, zr) + hyp2f1(1.0, pr - delta, mr, zr))
-            still = ~np.isfinite(g) | (g <= 0)
-            if np.any(still):
-                g[still] = _euler_series(pc[still], m[still], z[still])[0]
+        g = hyp2f1_safe(1.0, pc, m + 1.0, z)
+        still = ~np.isfinite(g) | (g <= 0)
+        if np.any(still):
+            g[still] = _euler_series(pc[still], m[still], z[still])[0]
         log_f = (1.0 - qd) * np.log1p(-z) + np.log(g)
         value = -m * np.log(c + y) - np.log(m) + log_f
     return np.where(infinite, -np.inf, value)

@@ -21,9 +21,13 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 5)) -> Axes:
 
 
 def plot_calibration(
-    y_true: pd.Series, scores: pd.DataFrame, *, n_bins: int = 10, ax: Axes | None = None,
+    y_true: pd.Series,
+    scores: pd.DataFrame,
+    *,
+    n_bins: int = 10,
+    ax: Axes | None = None,
     **kwargs: Any,
-) -> Axes:  # fmt: skip
+) -> Axes:
     """Reliability diagram: predicted vs observed churn rate for each score column.
 
     Parameters
@@ -81,8 +85,13 @@ def plot_lift(
     width = 0.8 / max(len(scores.columns), 1)
     for i, name in enumerate(scores.columns):
         table = lift_table(y, scores[name])
-        ax.bar(table["decile"] + (i - (len(scores.columns) - 1) / 2) * width, table["lift"],
-               width=width, label=name, **kwargs)  # fmt: skip
+        ax.bar(
+            table["decile"] + (i - (len(scores.columns) - 1) / 2) * width,
+            table["lift"],
+            width=width,
+            label=name,
+            **kwargs,
+        )
     ax.axhline(1.0, color="grey", linestyle="--")
     ax.set_xticks(np.arange(1, 11))
     ax.set_xlabel("decile of predicted risk (1 = highest)")
@@ -117,8 +126,13 @@ def plot_gains(
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="random")
     for name in scores.columns:
         table = lift_table(y, scores[name])
-        ax.plot(np.r_[0, table["cumulative_share"]], np.r_[0, table["cumulative_gain"]],
-                marker="o", label=name, **kwargs)  # fmt: skip
+        ax.plot(
+            np.r_[0, table["cumulative_share"]],
+            np.r_[0, table["cumulative_gain"]],
+            marker="o",
+            label=name,
+            **kwargs,
+        )
     ax.set_xlabel("share of customers contacted (highest risk first)")
     ax.set_ylabel("share of churners found")
     ax.set_title("Cumulative gains")
@@ -148,8 +162,7 @@ def plot_churn_drivers(
     """
     ax = _axes(ax, (7, 5))
     data = importance.head(top).iloc[::-1]
-    ax.barh(data.index.astype(str), data["importance_mean"], xerr=data["importance_std"],
-            **kwargs)  # fmt: skip
+    ax.barh(data.index.astype(str), data["importance_mean"], xerr=data["importance_std"], **kwargs)
     ax.set_xlabel("drop in ROC AUC when shuffled")
     ax.set_title("Churn drivers (held-out permutation importance)")
     return ax

@@ -349,10 +349,11 @@ def plot_probability_alive_history(
     transactions: Any,
     customer_id: Any,
     observation_end: str | pd.Timestamp | None = None,
+    horizon: float | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """One customer's probability of being alive over time, with their purchases marked.
+    """Plot one customer's probability of being alive over time, with their purchases marked.
 
     At the end of every model period from the first purchase on, the customer's
     frequency, recency and age are recomputed from the purchases made so far
@@ -369,6 +370,9 @@ def plot_probability_alive_history(
         The customer to show.
     observation_end : str or Timestamp, optional
         Last date; default the last date in ``transactions``.
+    horizon : float, optional
+        Also draw the probability of at least one purchase in the next
+        ``horizon`` periods (``1 - probability_no_purchase``), in model units.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
     **kwargs
@@ -411,6 +415,10 @@ def plot_probability_alive_history(
     when = pd.PeriodIndex.from_ordinals(periods, freq=unit).start_time
     ax = _axes(ax)
     ax.plot(when, alive, label="P(alive)", **kwargs)
+    if horizon is not None:
+        buys = 1 - np.asarray(model.probability_no_purchase(history, horizon), dtype=float)
+        label = f"P(buys in next {horizon:g} {_unit_name(model)})"
+        ax.plot(when, buys, linestyle="--", label=label, **kwargs)
     for i, day in enumerate(sorted(mine.unique())):
         ax.axvline(
             day, color="grey", linestyle=":", alpha=0.7, label="purchase" if i == 0 else None
@@ -418,7 +426,7 @@ def plot_probability_alive_history(
     ax.set_ylim(0, 1.05)
     _date_axis(ax)
     ax.set_xlabel("Date")
-    ax.set_ylabel("Probability the customer is alive")
+    ax.set_ylabel("Probability")
     ax.set_title(f"P(alive) history of customer {customer_id}")
     ax.legend()
     return ax

@@ -89,9 +89,9 @@ def plot_date_coverage(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: 
             "plot_date_coverage: the transactions are empty; nothing to plot."
         )
     ax = _axes(ax)
-    days = data[config.DATE].dt.normalize()
-    n_days = max(1, (days.max() - days.min()).days + 1)
-    sns.histplot(x=days, bins=n_days, ax=ax, color="#1f77b4", **kwargs)
+    daily = data[config.DATE].dt.normalize().value_counts().sort_index()
+    n_days = max(1, (daily.index.max() - daily.index.min()).days + 1)
+    sns.histplot(x=daily.index, weights=daily.to_numpy(), bins=n_days, ax=ax, **kwargs)
     ax.set(xlabel="date", ylabel="transaction lines per day", title="Date coverage")
     return ax
 

@@ -81,9 +81,15 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     ax = _axes(ax)
     palette = {"Good": "tab:green", "Average": "tab:orange", "Poor": "tab:red"}
     sns.histplot(
-        data=health, x="health_score", hue="tier", bins=20, multiple="stack",
-        palette=palette, ax=ax, **kwargs,
-    )  # fmt: skip
+        data=health,
+        x="health_score",
+        hue="tier",
+        bins=20,
+        multiple="stack",
+        palette=palette,
+        ax=ax,
+        **kwargs,
+    )
     ax.set_title("Customer health score by tier")
     return ax
 
@@ -109,8 +115,9 @@ def plot_value_loyalty_grid(
     matplotlib.axes.Axes
     """
     ax = _axes(ax, (6, 4.5))
-    sns.heatmap(summary.astype(float), annot=True, fmt=fmt, cmap="RdYlGn_r", cbar=False, ax=ax,
-                **kwargs)  # fmt: skip
+    sns.heatmap(
+        summary.astype(float), annot=True, fmt=fmt, cmap="RdYlGn_r", cbar=False, ax=ax, **kwargs
+    )
     ax.set_xlabel("churn risk")
     ax.set_ylabel("value (CLV)")
     ax.set_title("Value x loyalty")
@@ -135,8 +142,12 @@ def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     """
     ax = _axes(ax, (10, 6))
     normalized = bool(matrix.max(numeric_only=True).max() <= 1.0 + 1e-9)
-    options = {"annot": len(matrix) <= 24, "fmt": ".0%" if normalized else ",.0f",
-               "cmap": "Blues", "annot_kws": {"size": 7}}  # fmt: skip
+    options = {
+        "annot": len(matrix) <= 24,
+        "fmt": ".0%" if normalized else ",.0f",
+        "cmap": "Blues",
+        "annot_kws": {"size": 7},
+    }
     options.update(kwargs)
     sns.heatmap(matrix.astype(float), ax=ax, **options)
     ax.set_yticklabels([str(i) for i in matrix.index], rotation=0)
@@ -165,7 +176,14 @@ def plot_cluster_profiles(profiles: pd.DataFrame, *, ax: Axes | None = None, **k
     ax = _axes(ax, (10, 4))
     data = profiles.drop(columns=["share"], errors="ignore").astype(float)
     span = (data.max() - data.min()).replace(0, 1)
-    sns.heatmap((data - data.min()) / span, annot=data, fmt=".3g", cmap="viridis", cbar=False,
-                ax=ax, **kwargs)  # fmt: skip
+    sns.heatmap(
+        (data - data.min()) / span,
+        annot=data,
+        fmt=".3g",
+        cmap="viridis",
+        cbar=False,
+        ax=ax,
+        **kwargs,
+    )
     ax.set_title("Cluster profiles (medians; colour = relative level)")
     return ax

@@ -8,7 +8,7 @@ import pandas as pd
 
 from churnlab.reasons.analysis import addressable_share, value_lost_by_reason
 from churnlab.reasons.engagement import engagement_by_reason, engagement_trajectories, usage_by_band
-from churnlab.reasons.records import COMMENT
+from churnlab.reasons.records import COMMENT, EVIDENCE, STATED
 from churnlab.reasons.summary import format_amount
 from churnlab.reasons.text import comment_themes
 
@@ -77,6 +77,8 @@ def addressable_text(records: pd.DataFrame, *, mapping: Mapping[str, bool] | Non
         if pd.notna(s["share_clv"]):
             text += f" and {format_amount(s['clv_addressable'])} of CLV ({s['share_clv']:.0%})"
     text += ". Life events (moving, death) and unknown reasons are not counted as addressable."
+    if (records[EVIDENCE] == STATED).mean() < 0.5:
+        text = "Based on classifier drivers (model evidence, not stated reasons): " + text
     if s["share_unknown"] > 0:
         text += f" {s['share_unknown']:.0%} of churned customers have no known reason."
     return text

@@ -72,6 +72,7 @@ def reason_summary(
     mapping: Mapping[str, bool] | None = None,
     period: str = "M",
     min_customers: int = 10,
+    differences: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One table for stakeholders: what each reason cost and whom it hit.
 
@@ -87,13 +88,17 @@ def reason_summary(
         Pandas period alias for the trend (last period with churn vs the one before).
     min_customers : int, default 10
         Smallest segment considered for "most affected segment".
+    differences : pandas.DataFrame, optional
+        Output of :func:`churnlab.reasons.reason_differences` (computed when not
+        given); marks whether the most affected segment survives the correction.
 
     Returns
     -------
     pandas.DataFrame
         Index = reason; customers_lost, share_of_churn, revenue_lost, clv_lost,
         addressable ("yes"/"no"), most_affected_segment (the segment where the
-        reason's share of churn is highest relative to its overall share) and
+        reason's share of churn is highest relative to its overall share, marked
+        "significant" only when that difference survives the correction) and
         trend ("n/a (no churn dates)" when the records have none).
     """
     require_columns(records, [by, CHURN_DATE, "segment"], where="reason_summary")
@@ -107,13 +112,20 @@ def reason_summary(
             "addressable": np.where(value["addressable"], "yes", "no"),
         }
     )
-    out["most_affected_segment"] = _most_affected(records, by, min_customers).reindex(out.index)
+    if differences is None:
+        differences = reason_differences(records, by=by)
+    flagged = differences[(differences["factor"] == "segment") & (differences["lift"] > 1)]
+    marks = set(zip(flagged["reason"], flagged["level"].astype(str), strict=True))
+    affected = _most_affected(records, by, min_customers, marks)
+    out["most_affected_segment"] = affected.reindex(out.index)
     out["trend"] = _trends(records, by, period).reindex(out.index)
     out.attrs["evidence"] = dict(records[EVIDENCE].value_counts())
     return out
 
 
-def _most_affected(records: pd.DataFrame, by: str, min_customers: int) -> pd.Series:
+def _most_affected(
+    records: pd.DataFrame, by: str, min_customers: int, marks: set[tuple[str, str]]
+) -> pd.Series:
     """Segment with the highest lift of each reason (with at least min_customers)."""
     segments = records["segment"].astype(str)
     if (segments == UNSEGMENTED).all():
@@ -124,9 +136,11 @@ def _most_affected(records: pd.DataFrame, by: str, min_customers: int) -> pd.Ser
         return pd.Series("n/a (segments too small)", index=records[by].unique())
     lift = (table / table.sum()).div(records[by].value_counts(normalize=True), axis=0)
     best = lift.idxmax(axis=1)
-    return pd.Series(
-        {r: f"{best[r]} ({lift.loc[r, best[r]]:.1f}x its overall share)" for r in best.index}
-    )
+    text = {}
+    for r in best.index:
+        sig = "significant" if (r, best[r]) in marks else "not significant"
+        text[r] = f"{best[r]} ({lift.loc[r, best[r]]:.1f}x its overall share; {sig})"
+    return pd.Series(text)
 
 
 def _trends(records: pd.DataFrame, by: str, period: str) -> pd.Series:

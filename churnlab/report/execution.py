@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -100,7 +101,11 @@ def _disarm_run_timer() -> None:
 
 
 def _execute(
-    plan: NotebookPlan, executed: Path, config: ReportConfig, deadline: float | None
+    plan: NotebookPlan,
+    executed: Path,
+    config: ReportConfig,
+    deadline: float | None,
+    console: object,
 ) -> None:
     import papermill
 
@@ -117,11 +122,34 @@ def _execute(
             parameters=plan.parameters,
             kernel_name=config.kernel_name,
             language="python",
-            progress_bar={"desc": plan.name, "leave": False} if config.progress else False,
+            progress_bar=(
+                {"desc": plan.name, "leave": False, "file": console} if config.progress else False
+            ),
             log_output=True,
             cwd=str(plan.path.parent),
             execution_timeout=None if math.isinf(cell_timeout) else max(1, math.ceil(cell_timeout)),
         )
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send file descriptor 2 (kernels' warnings and tracebacks) to ``path``.
+
+    Yields a stream on the original stderr for the progress bars, so the console
+    shows progress and the final one-line message only.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    console = os.fdopen(os.dup(saved), "w", buffering=1)
+    with path.open("a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield console
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            console.close()
 
 
 @contextlib.contextmanager
@@ -223,10 +251,17 @@ def execute_run(
     }
     clock = time.monotonic()
     failure: _NotebookFailure | None = None
-    with _run_log(tmp / "run.log"):
+    with _run_log(tmp / "run.log"), _stderr_to(tmp / "kernels.log") as console:
         logger.info("run %s: %d notebook(s)", run_id, len(plans))
+        bar = tqdm(
+            plans,
+            desc="churnlab report",
+            unit="notebook",
+            disable=not config.progress,
+            file=console,
+        )
         for plan, entry in zip(
-            tqdm(plans, desc="churnlab report", unit="notebook", disable=not config.progress),
+            bar,
             manifest["notebooks"],
             strict=True,
         ):
@@ -242,7 +277,7 @@ def execute_run(
             entry.update(notebook=executed.name, data_source=plan.data_source)
             begin = time.monotonic()
             try:
-                _execute(plan, executed, config, deadline)
+                _execute(plan, executed, config, deadline, console)
                 nb = nbformat.read(executed, as_version=4)
                 entry["kpis"] = extract_kpis(nb)
                 export_report_html(
@@ -266,6 +301,7 @@ def execute_run(
             )
             manifest["kpis"].update(entry["kpis"])
             logger.info("%s done in %.1f s", plan.name, entry["seconds"])
+        bar.close()
         _disarm_run_timer()
     manifest["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["duration_seconds"] = round(time.monotonic() - clock, 2)

@@ -80,13 +80,39 @@ def read_manifests(output_dir: Path) -> list[dict]:
     return sorted(runs, key=lambda m: (m.get("started_at", ""), m["_folder"]), reverse=True)
 
 
+#: KPIs shown first on the index (when a notebook records them); the rest fold away.
+HEADLINE_KPIS = (
+    "customers",
+    "active_share",
+    "retention_rate",
+    "churn_rate",
+    "revenue",
+    "expected_value_12m",
+    "total_clv",
+    "revenue_at_risk",
+    "repeat_share",
+)
+
+
+def _kpi_items(kpis: Mapping[str, object]) -> str:
+    return "".join(
+        f"<li>{_e(k.replace('_', ' '))}: {_e(format_kpi(v))}</li>" for k, v in kpis.items()
+    )
+
+
 def _kpi_list(kpis: Mapping[str, object]) -> str:
     if not kpis:
         return "—"
-    items = "".join(
-        f"<li>{_e(k.replace('_', ' '))}: {_e(format_kpi(v))}</li>" for k, v in kpis.items()
+    head = {k: kpis[k] for k in HEADLINE_KPIS if k in kpis}
+    if not head:
+        head = dict(list(kpis.items())[:5])
+    rest = {k: v for k, v in kpis.items() if k not in head}
+    more = (
+        f"<details><summary>{len(rest)} more</summary><ul>{_kpi_items(rest)}</ul></details>"
+        if rest
+        else ""
     )
-    return f"<ul>{items}</ul>"
+    return f"<ul>{_kpi_items(head)}</ul>{more}"
 
 
 def _links(run: Mapping[str, object], prefix: str) -> str:
@@ -138,7 +164,7 @@ def write_index(output_dir: Path) -> Path:
         rows.append(
             f'<tr id="run-{_e(folder)}"{marker}><td><a href="{_e(folder)}/index.html">'
             f"{_e(run.get('run_id', folder))}</a>{note}</td>"
-            f"<td>{_e(run.get('started_at', ''))}</td>"
+            f"<td>{_e(str(run.get('started_at', ''))[:16].replace('T', ' '))}</td>"
             f'<td class="status-{_e(status)}">{_e(status)}{message}</td>'
             f"<td>{_e(', '.join(run.get('data', {}).keys()))}</td>"
             f"<td>{_kpi_list(run.get('kpis', {}))}</td>"

@@ -259,8 +259,11 @@ class ReportConfig:
         notebooks = kwargs.get("notebooks", ())
         if isinstance(notebooks, str):
             kwargs["notebooks"] = tuple(notebooks.split(","))
-        elif isinstance(notebooks, list | tuple):
-            kwargs["notebooks"] = tuple(str(n) for n in notebooks)
+        elif isinstance(notebooks, list | tuple):  # TOML/YAML may give 0 for "00"
+            kwargs["notebooks"] = tuple(
+                f"{n:02d}" if isinstance(n, int) and not isinstance(n, bool) else str(n)
+                for n in notebooks
+            )
         nb_params = kwargs.get("notebook_parameters", {}) or {}
         if not isinstance(nb_params, Mapping):
             raise ConfigError(

@@ -74,7 +74,7 @@ def coverage_summary(data: pd.DataFrame) -> pd.DataFrame:
     orders = _orders(data)
     first, last = data[config.DATE].min(), data[config.DATE].max()
     months = pd.period_range(first, last, freq="M") if len(data) else pd.PeriodIndex([], freq="M")
-    active = set(data[config.DATE].dt.to_period("M")) if len(data) else set()
+    active = set(data[config.DATE].dt.to_period("M").unique()) if len(data) else set()
     facts = {
         "first purchase": first.date() if len(data) else "n/a",
         "last purchase": last.date() if len(data) else "n/a",

@@ -131,3 +131,27 @@ def test_errors(tiny_transactions):
         behaviour_features(tiny_transactions.drop(columns="amount"), cutoff="2024-03-01")
     with pytest.raises(ConfigError, match="transaction_model"):
         behaviour_features(tiny_transactions, cutoff="2024-03-01", transaction_model="refit")
+
+
+@pytest.mark.spark
+def test_spark_equals_duckdb(spark_session, tiny_transactions):
+    ibis = pytest.importorskip("ibis")
+    from churnlab.models.churn import churn_labels
+    from churnlab.retention import cohort_matrix
+
+    spark_session.createDataFrame(tiny_transactions).createOrReplaceTempView("churnlab_behaviour")
+    table = ibis.pyspark.connect(spark_session).table("churnlab_behaviour")
+    options = {"cutoff": "2024-03-10", "time_unit": "D", "trend_periods": 1}
+    pd.testing.assert_frame_equal(
+        behaviour_features(table, **options),
+        behaviour_features(tiny_transactions, **options),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    pd.testing.assert_series_equal(
+        churn_labels(table, cutoff="2024-02-01", horizon=20, horizon_unit="D"),
+        churn_labels(tiny_transactions, cutoff="2024-02-01", horizon=20, horizon_unit="D"),
+    )
+    pd.testing.assert_frame_equal(
+        cohort_matrix(table), cohort_matrix(tiny_transactions), check_dtype=False
+    )

@@ -106,7 +106,8 @@ def _logs(draw):
                 st.sampled_from(["a", "b", "c", "d", "e"]),
                 st.integers(0, 900),  # day offset
                 st.integers(0, 86_399),  # second of the day
-                st.floats(0.01, 1e5, allow_nan=False),
+                # money spans 6 orders of magnitude; see _summary_expr on the rounding bound
+                st.floats(0.01, 1e4, allow_nan=False),
             ),
             min_size=n,
             max_size=n,

@@ -52,9 +52,7 @@ def test_column_equal_to_target_is_refused(snapshot):
 
 
 def test_string_target(snapshot):
-    X, y = snapshot_features(
-        snapshot, target="Churn Label", drop=TELCO_LEAKY_COLUMNS + ("churned",)
-    )
+    X, y = snapshot_features(snapshot, target="Churn Label", drop=(*TELCO_LEAKY_COLUMNS, "churned"))
     assert y.tolist() == snapshot["churned"].tolist()
     assert "Churn Label" not in X.columns
 

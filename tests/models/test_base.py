@@ -58,6 +58,7 @@ def test_compressed_fit_equals_uncompressed_likelihood(cdnow_summary, bg_cdnow):
         ({"recency": [30.0, 1.5, 3.0, 20.0]}, r"'c'.*frequency == 0 but recency != 0"),
         ({"T": [39.0, np.nan, 39.0, 35.0]}, "NaN or infinite"),
         ({"T": ["x", "y", "z", "w"]}, "column 'T' must be numeric"),
+        ({"recency": [0.0, 1.5, 0.0, 20.0]}, r"'a'.*frequency > 0 but recency == 0"),
     ],
 )
 def test_invalid_summaries_are_explained(overrides, match):

@@ -108,7 +108,9 @@ def test_lift_table():
 
 def test_evaluate_same_customers():
     y = pd.Series([True, False, True, False], index=list("abcd"))
-    scores = pd.DataFrame({"m": [0.9, 0.1, 0.8, 0.3], "b": [0.5, 0.5, np.nan, 0.5]}, index=list("abcd"))
+    scores = pd.DataFrame(
+        {"m": [0.9, 0.1, 0.8, 0.3], "b": [0.5, 0.5, np.nan, 0.5]}, index=list("abcd")
+    )
     table = evaluate_churn_scores(y, scores)
     assert (table["n"] == 3).all()  # customer c lacks a baseline score: dropped everywhere
     assert table.loc["m", "roc_auc"] == 1.0
@@ -117,10 +119,13 @@ def test_evaluate_same_customers():
 
 
 def test_reason_text():
-    assert reason_text("orders_change_pct", -60.0, 0.0) == "orders dropped 60% vs the previous period"
+    assert (
+        reason_text("orders_change_pct", -60.0, 0.0) == "orders dropped 60% vs the previous period"
+    )
     assert reason_text("gap_ratio", 3.2, 1.0) == "silent for 3.2x their usual gap between purchases"
     assert reason_text("mystery", 2.0, 1.0) == "mystery is 2 (typical 1)"
     assert reason_text("p_alive", np.nan, 1.0) == "no data for p alive"
+    assert reason_text("ipt_std_days", np.nan, 3.0).startswith("too few purchases")
 
 
 def test_drivers_and_reasons(separable):
@@ -139,7 +144,10 @@ def test_backtest(random_transactions):
     train, test = backtest_cutoffs(random_transactions, horizon=3, n_train=2)
     assert train[-1] < test and len(train) == 2
     result = backtest(
-        random_transactions, train_cutoff=train, test_cutoff=test, random_state=0,
+        random_transactions,
+        train_cutoff=train,
+        test_cutoff=test,
+        random_state=0,
         classifier=ChurnClassifier(max_iter=30, random_state=0),
     )
     assert set(result.evaluation.index) == {"classifier", "logistic", "bgnbd"}
@@ -160,7 +168,8 @@ def test_churn_plots(separable):
     scores = pd.DataFrame({"a": X["days_since_last"].rank(pct=True), "b": 0.5}, index=X.index)
     for plot in (plot_calibration, plot_lift, plot_gains):
         assert plot(y, scores).get_title()
-    importance = pd.DataFrame({"importance_mean": [0.2, 0.1], "importance_std": [0.01, 0.02]},
-                              index=["x", "y"])
+    importance = pd.DataFrame(
+        {"importance_mean": [0.2, 0.1], "importance_std": [0.01, 0.02]}, index=["x", "y"]
+    )
     assert plot_churn_drivers(importance).get_title()
     matplotlib.pyplot.close("all")

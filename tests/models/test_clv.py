@@ -223,3 +223,16 @@ def test_interval_needs_square_covariance(cdnow, fitted):
     broken.covariance_ = np.eye(2)
     with pytest.raises(ConfigError, match=r"interval needs a 3x3 covariance_ for"):
         customer_lifetime_value(bg, broken, cdnow.iloc[:5], interval=0.9, random_state=0)
+
+
+@pytest.mark.parametrize("name", ["ModifiedBetaGeoModel", "ParetoNBDModel"])
+def test_other_transaction_models(cdnow, fitted, name):
+    import churnlab.models.mbgnbd
+    import churnlab.models.pareto_nbd
+
+    module = churnlab.models.mbgnbd if name.startswith("Modified") else churnlab.models.pareto_nbd
+    model = getattr(module, name)().fit(cdnow)
+    _, gg = fitted
+    result = customer_lifetime_value(model, gg, cdnow, horizon=6, discount_rate=0)
+    expected = gg.expected_spend(cdnow) * model.expected_purchases(cdnow, 6 * 30.436875 / 7)
+    np.testing.assert_allclose(result["clv"], expected.to_numpy(), rtol=1e-9)

@@ -27,8 +27,8 @@ def histories(draw, size=8):
         big_t = draw(st.one_of(st.just(0.0), st.floats(0.0, 1e4), st.just(1e4)))
         x = draw(st.one_of(st.just(0), st.integers(0, 10_000)))
         share = draw(st.one_of(st.just(1.0), st.just(0.0), st.floats(0.0, 1.0)))
-        recency = 0.0 if x == 0 else big_t * share
-        rows.append((x, recency, big_t))
+        recency = 0.0 if x == 0 else max(big_t * share, 1e-3)
+        rows.append((x, recency, max(big_t, recency)))
     return pd.DataFrame(rows, columns=["frequency", "recency", "T"])
 
 

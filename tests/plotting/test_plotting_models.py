@@ -157,6 +157,15 @@ def test_probability_alive_history(model, transactions):
     assert "customer a" in ax.get_title()
 
 
+def test_probability_alive_history_with_horizon(model, transactions):
+    ax = mp.plot_probability_alive_history(
+        model, transactions=transactions, customer_id="a", horizon=13
+    )
+    alive, buys = ax.get_lines()[:2]
+    assert buys.get_label() == "P(buys in next 13 weeks)"
+    assert np.all(buys.get_ydata() <= alive.get_ydata() + 1e-12)
+
+
 def test_probability_alive_history_errors(model, transactions):
     with pytest.raises(DataValidationError, match="customer 'zz' has no purchase"):
         mp.plot_probability_alive_history(model, transactions=transactions, customer_id="zz")

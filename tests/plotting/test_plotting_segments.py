@@ -1,21 +1,17 @@
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from churnlab.plotting.segments import (  # noqa: E402
+from churnlab.plotting.segments import (
     plot_cluster_profiles,
     plot_cohort_heatmap,
     plot_health_tiers,
     plot_segment_sizes,
     plot_value_loyalty_grid,
 )
-from churnlab.retention import cohort_matrix  # noqa: E402
-from churnlab.segments import health_tiers, value_loyalty_grid, value_loyalty_summary  # noqa: E402
+from churnlab.retention import cohort_matrix
+from churnlab.segments import health_tiers, value_loyalty_grid, value_loyalty_summary
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +25,10 @@ def test_segment_sizes():
     ax = plot_segment_sizes(segments)
     assert [p.get_width() for p in ax.patches] == [2, 1]
     _, given = plt.subplots()
-    assert plot_segment_sizes(segments, value=pd.Series([1.0, 2, 3], index=list("abc")), ax=given) is given
+    assert (
+        plot_segment_sizes(segments, value=pd.Series([1.0, 2, 3], index=list("abc")), ax=given)
+        is given
+    )
 
 
 def test_health_and_grid():

@@ -123,7 +123,10 @@ def test_reason_summary_and_recommendations(telco_records):
     assert summary["customers_lost"].sum() == 1869
     assert summary.loc["Other", "addressable"] == "no"
     assert (summary["trend"] == "n/a (no churn dates)").all()
-    assert summary.loc["Price", "most_affected_segment"].startswith("No internet")
+    assert summary.loc["Price", "most_affected_segment"] == (
+        "No internet (2.9x its overall share; significant)"
+    )
+    assert summary.loc["Competitor", "most_affected_segment"].endswith("; not significant)")
     recs = recommendations(telco_records)
     assert len(recs) == 3
     assert "'Competitor': 841 of 1,869" in recs[0]

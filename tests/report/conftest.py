@@ -76,6 +76,8 @@ ALPHA_CELLS = [
     "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()",
     "print('SECRET-REMOVED-CELL')",
     "import sys\nprint('NOISE-ON-STDERR', file=sys.stderr)",
+    "from IPython.display import HTML\n"
+    "HTML('<b onmouseover=alert(5)>bold</b><script>alert(6)</script>')",
     "## Headline numbers",
     "from churnlab.report import record_kpis\nrecord_kpis(customers=2, revenue=3.5)",
 ]

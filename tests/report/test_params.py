@@ -70,8 +70,8 @@ def test_unknown_config_option_is_named() -> None:
     ],
 )
 def test_bad_config_values(values: dict, match: str | None) -> None:
-    if match is None:  # numbers are accepted as notebook numbers
-        assert ReportConfig.from_mapping(values).notebooks == ("0", "1")
+    if match is None:  # YAML/TOML numbers are accepted as notebook numbers
+        assert ReportConfig.from_mapping(values).notebooks == ("00", "01")
         return
     with pytest.raises(ConfigError, match=match):
         ReportConfig.from_mapping(values)

@@ -55,6 +55,9 @@ def test_stakeholder_html(published) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert EVIL_ID not in page
     assert "b&amp;q" in page
+    # raw HTML outputs are defused: no scripts, no event handlers
+    assert "<b>bold</b>" in page
+    assert "alert(6)" not in page and "onmouseover" not in page
     # code hidden, remove-cell dropped, stderr noise and KPI payload not shown
     assert "record_kpis" not in page
     assert "plt.plot" not in page
