@@ -278,8 +278,8 @@ def model_retention(transaction_model: Any, t: float) -> float:
     In BG/NBD (Fader, Hardie & Lee 2005) an active customer with purchase rate λ drops
     out after each purchase with probability p, i.e. at rate λp, so survives ``t`` with
     probability ``exp(-λpt)``. Averaging over λ ~ Gamma(r, α) gives
-    ``(α / (α + pt))^r``, then over p ~ Beta(a, b) by midpoint quadrature
-    on 4,000 points. For Pareto/NBD the dropout rate μ ~ Gamma(s, β) gives
+    ``(α / (α + pt))^r``, then over p ~ Beta(a, b) by quadrature
+    with the Beta weight (QUADPACK's QAWS). For Pareto/NBD the dropout rate μ ~ Gamma(s, β) gives
     ``(β / (β + t))^s``.
 
     Parameters
@@ -309,12 +309,15 @@ def model_retention(transaction_model: Any, t: float) -> float:
             f"Cannot read a retention rate from {type(transaction_model).__name__}; fit a "
             "BG/NBD or Pareto/NBD model or pass baseline_retention=..."
         )
-    from scipy import stats
+    from scipy import integrate, special
 
-    grid = (np.arange(4000) + 0.5) / 4000
-    weights = stats.beta.pdf(grid, params["a"], params["b"])
-    survival = (params["alpha"] / (params["alpha"] + grid * t)) ** params["r"]
-    return float(np.sum(weights * survival) / np.sum(weights))
+    def survival(p: float) -> float:
+        return (params["alpha"] / (params["alpha"] + p * t)) ** params["r"]
+
+    # QAWS quadrature handles the Beta weight's endpoint singularities exactly
+    a, b = max(params["a"], 1e-12), max(params["b"], 1e-12)
+    value, _ = integrate.quad(survival, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1))
+    return float(min(max(value / special.beta(a, b), 0.0), 1.0))
 
 
 def what_if_retention(

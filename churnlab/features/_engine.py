@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -87,7 +88,12 @@ def get_connection() -> Any:
     with _lock:
         if _connection is None:
             _connection = ibis.duckdb.connect(**_settings)
-            _connection.raw_sql("SET enable_progress_bar = false")
+            try:
+                _connection.raw_sql("SET enable_progress_bar = false")
+            except duckdb.InvalidInputException:
+                # Inside Jupyter without ipywidgets DuckDB refuses the change, but
+                # its progress bar is already off there.
+                pass
         return _connection
 
 

@@ -491,6 +491,18 @@ class TransactionModel(BaseModel):
         self.time_unit_ = resolve_time_unit(summary, time_unit, where=where)
         columns, weights = compress_rows(x, tx, big_t)
         self._fit_columns(columns, weights, n_customers=len(x))
+        with np.errstate(all="ignore"):
+            probe = self._expected(1.0, *columns) if hasattr(self, "_expected") else 0.0
+        if not np.all(np.isfinite(probe)):
+            self.converged_ = False
+            warnings.warn(
+                f"{type(self).__name__}.fit reached degenerate parameters "
+                f"({', '.join(f'{k}={v:.3g}' for k, v in self.params_.items())}) at which "
+                "predictions overflow: the data do not identify the model (too few customers or "
+                "repeat buyers). Try penalizer=0.001 or more data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def _data(self, data: pd.DataFrame, method: str) -> tuple[np.ndarray, ...]:

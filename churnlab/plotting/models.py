@@ -63,12 +63,18 @@ def _grid(
 
 
 def _matrix(model: Any, values: str, max_frequency: int, max_recency: int, t: float) -> np.ndarray:
-    """Model output on the (frequency x recency) grid with T = max_recency."""
+    """Model output on the (frequency x recency) grid with T = max_recency.
+
+    Cells that cannot occur (repeat purchases with recency 0) are NaN (left blank);
+    customers without a repeat purchase have recency 0 whatever the column.
+    """
     freq, rec = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1), indexing="ij")
+    freq, rec = freq.ravel().astype(float), rec.ravel().astype(float)
+    valid = (freq == 0) | (rec > 0)
     grid = pd.DataFrame(
         {
-            config.FREQUENCY: freq.ravel().astype(float),
-            config.RECENCY: np.where(freq.ravel() == 0, 0.0, rec.ravel()),
+            config.FREQUENCY: freq[valid],
+            config.RECENCY: np.where(freq == 0, 0.0, rec)[valid],
             config.T: float(max_recency),
         }
     )
@@ -76,7 +82,9 @@ def _matrix(model: Any, values: str, max_frequency: int, max_recency: int, t: fl
         out = model.expected_purchases(grid, t)
     else:
         out = model.probability_alive(grid)
-    return np.asarray(out, dtype=float).reshape(freq.shape)
+    matrix = np.full(freq.shape, np.nan)
+    matrix[valid] = np.asarray(out, dtype=float)
+    return matrix.reshape(max_frequency + 1, max_recency + 1)
 
 
 def _draw_matrix(

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from churnlab import config
 from churnlab.exceptions import ChurnlabError, DataValidationError, ReportLockedError
 from churnlab.report.notebooks import NotebookPlan, plan_run
 from churnlab.report.params import SNAPSHOT_SOURCES, ReportConfig
@@ -133,6 +134,9 @@ def load_data(
     return loaded.data
 
 
+_load_data_default = load_data
+
+
 def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
     """Load every data source of the run once and describe it.
 
@@ -161,6 +165,10 @@ def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
             plan.parameters.get("sample_customers", plan.declared.get("sample_customers") or 0)
         )
         seed = plan.parameters.get("random_state", plan.declared.get("random_state", 0))
+        key = (source, snapshot, sample, int(seed or 0), _source_stamp(source))
+        if key in _FACTS_CACHE:
+            facts[source] = dict(_FACTS_CACHE[key])
+            continue
         try:
             frame = load_data(
                 source, snapshot=snapshot, sample_customers=sample, random_state=int(seed or 0)
@@ -187,7 +195,20 @@ def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
         if Path(source).is_file():
             info["file_sha256"] = _file_sha256(Path(source))
         facts[source] = info
+        if load_data is _load_data_default:
+            _FACTS_CACHE[key] = dict(info)
     return facts
+
+
+#: Facts of sources already validated in this process (long-lived schedulers, tests),
+#: keyed by source, sample, seed and the files' size and modification time.
+_FACTS_CACHE: dict[tuple, dict[str, object]] = {}
+
+
+def _source_stamp(source: str) -> tuple:
+    path = Path(source)
+    files = [path] if path.is_file() else sorted(Path(config.DATA_DIR).glob("*"))
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
 
 
 @contextlib.contextmanager

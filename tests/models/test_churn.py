@@ -2,6 +2,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
 from churnlab.models.churn import (
@@ -173,3 +175,19 @@ def test_churn_plots(separable):
     )
     assert plot_churn_drivers(importance).get_title()
     matplotlib.pyplot.close("all")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.floats(0, 1)), min_size=2, max_size=60).filter(
+        lambda rows: len({y for y, _ in rows}) == 2
+    )
+)
+def test_metric_invariants(rows):
+    y = np.array([r[0] for r in rows])
+    p = np.array([r[1] for r in rows])
+    assert 0.0 <= expected_calibration_error(y, p) <= 1.0
+    table = lift_table(y, p)
+    assert table["n"].sum() == len(y) and table["churners"].sum() == y.sum()
+    assert table["cumulative_gain"].iloc[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(table["cumulative_gain"]) >= -1e-12)

@@ -60,8 +60,9 @@ def test_frequency_recency_matrix(model, summary):
     )
     assert "next 4 weeks" in ax.get_title()
     assert "weeks" in ax.get_xlabel() and "Frequency" in ax.get_ylabel()
-    # frequent, recent buyers are expected to buy most
+    # frequent, recent buyers are expected to buy most; impossible cells are blank
     assert matrix[-1, -1] == matrix.max()
+    assert np.ma.is_masked(matrix[1, 0]) and not np.ma.is_masked(matrix[0, 0])
 
 
 def test_probability_alive_matrix_on_given_axes(model):

@@ -41,8 +41,10 @@ CHECKS = """(() => {
     images: Array.from(document.images).map((i) => ({complete: i.complete, width: i.naturalWidth})),
     visibleCode: Array.from(code).filter(visible).length,
     tocLinks: toc.length,
-    brokenToc: toc.map((a) => decodeURIComponent(a.hash.slice(1)))
-                  .filter((id) => !document.getElementById(id)),
+    // as browsers do: the fragment as written, then percent-decoded
+    brokenToc: toc.map((a) => a.getAttribute('href').slice(1))
+                  .filter((id) => !document.getElementById(id)
+                                  && !document.getElementById(decodeURIComponent(id))),
     links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')),
     cells: Array.from(document.querySelectorAll('td')).map((td) => td.textContent),
     scripts: Array.from(document.querySelectorAll('script[src]')).map((s) => s.src),
