@@ -4,8 +4,8 @@ Part 1, models on 1 million simulated customers (side by side, same run):
 
 * the RFM summary is simulated once from the BG/NBD and Gamma-Gamma processes at
   CDNOW-like parameters (r=0.25, alpha=4, a=0.8, b=2.5; p=6, q=4, v=15), with
-  customer ages T of 1-104 whole weeks and recency in whole weeks (as a weekly
-  RFM summary has), and cached under ``benchmarks/.cache/``;
+  customer ages T of 1-104 whole weeks and recency rounded up to whole weeks (as
+  in a weekly RFM summary), and cached under ``benchmarks/.cache/``;
 * measured per tool: BG/NBD fit, Gamma-Gamma fit, and scoring (P(alive),
   expected purchases in 52 weeks, 12-month CLV) at fixed fitted parameters;
 * each measurement runs in a fresh subprocess (wall time inside the child from
@@ -77,7 +77,7 @@ def simulate_summary(n_customers: int, random_state: int = 0) -> Path:
     frame = pd.DataFrame(
         {
             "frequency": x,
-            "recency": np.where(x > 0, np.floor(last), 0.0),
+            "recency": np.where(x > 0, np.ceil(last), 0.0),
             "T": big_t,
             "monetary_value": np.where(x > 0, np.round(mean_spend, 2) + 0.01, 0.0),
         },

@@ -1,0 +1,13 @@
+"""Per-customer features: RFM summaries and point-in-time behaviour features."""
+
+from churnlab.features.behaviour import BehaviourFeatures, behaviour_features
+from churnlab.features.rfm import calibration_holdout_split, rfm_summary
+from churnlab.features.snapshot import snapshot_features
+
+__all__ = [
+    "BehaviourFeatures",
+    "behaviour_features",
+    "calibration_holdout_split",
+    "rfm_summary",
+    "snapshot_features",
+]
