@@ -11,7 +11,11 @@ first rule that hits it, so each row has exactly one reason and
 5. ``duplicate`` - an exact copy of an earlier input line;
 6. ``cancellation`` - a cancellation or return (order id prefix, negative quantity);
 7. ``non_product`` - postage, fees, manual adjustments and other non-product codes;
-8. ``nonpositive_amount`` - zero or negative price or amount.
+8. ``nonpositive_amount`` - zero or negative price or amount;
+9. ``reversed_purchase`` - a purchase line that a dropped cancellation line fully
+   reverses (see :mod:`churnlab.data.reversals`). Only rows that passed rules
+   1-8 can be reversed, and only lines dropped as ``cancellation`` reverse, so
+   this rule moves rows from kept to dropped and leaves the other counts alone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab import config
+from churnlab.data.reversals import match_reversals
 from churnlab.exceptions import ConfigError, DataValidationError
 
 #: Every drop reason, in the order the rules are applied.
@@ -38,6 +43,7 @@ DROP_REASONS: tuple[str, ...] = (
     "cancellation",
     "non_product",
     "nonpositive_amount",
+    "reversed_purchase",
 )
 
 REASON_DESCRIPTIONS: dict[str, str] = {
@@ -49,6 +55,7 @@ REASON_DESCRIPTIONS: dict[str, str] = {
     "cancellation": "cancellation or return",
     "non_product": "non-product line (postage, fees, adjustments)",
     "nonpositive_amount": "zero or negative price or amount",
+    "reversed_purchase": ("purchase cancelled in full later (same customer, product and quantity)"),
 }
 
 _REASON_FLAGS: dict[str, str] = {
@@ -60,6 +67,7 @@ _REASON_FLAGS: dict[str, str] = {
     "cancellation": "drop_cancellations",
     "non_product": "drop_non_products",
     "nonpositive_amount": "drop_nonpositive_amounts",
+    "reversed_purchase": "drop_reversed_purchases",
 }
 
 ONLINE_RETAIL_NON_PRODUCT_CODES: tuple[str, ...] = (
@@ -114,6 +122,20 @@ class CleaningPolicy:
         Exact product codes or shell-style patterns (``"gift_0001_*"``); case-sensitive.
     drop_nonpositive_amounts : bool, default True
         Drop lines with a zero or negative price or amount.
+    drop_reversed_purchases : bool, default True
+        Also drop the purchase line that a cancellation reverses in full, so that
+        neither side of the pair reaches Monetary or Gamma-Gamma. A purchase is
+        reversed by a line dropped as ``cancellation`` with a negative quantity
+        when both have the same customer and product, the purchase was made at
+        or before the cancellation, and its quantity equals the cancelled
+        quantity with the sign flipped. Taken in time order, each cancellation
+        takes the latest such purchase still unmatched, and each purchase is
+        taken at most once.
+        *Partial* reversals (e.g. 2 of 10 units returned) are left as they are:
+        the purchase stays whole, because which part to net is a guess. Needs
+        ``product_id`` and ``quantity`` mapped, and ``drop_cancellations`` on
+        (a kept negative line already nets its purchase); otherwise it drops
+        nothing.
     name : str, default "default"
         A label shown in the cleaning report.
     """
@@ -130,6 +152,7 @@ class CleaningPolicy:
     drop_non_products: bool = True
     non_product_codes: tuple[str, ...] = ()
     drop_nonpositive_amounts: bool = True
+    drop_reversed_purchases: bool = True
     name: str = "default"
 
     @classmethod
@@ -137,8 +160,9 @@ class CleaningPolicy:
         """Return the policy for the UCI Online Retail data.
 
         Cancellations are invoices starting with ``C``; postage, fees, manual
-        lines, samples, discounts and gift vouchers are non-product lines (see
-        ``data/README.md``).
+        lines, samples, discounts and gift vouchers are non-product lines; a
+        purchase cancelled in full (e.g. 80,995 x PAPER CRAFT, LITTLE BIRDIE,
+        581483/C581484) is dropped with its cancellation (see ``data/README.md``).
 
         Parameters
         ----------
@@ -348,9 +372,22 @@ def assign_drop_reasons(
     }
     reason = pd.Series(np.nan, index=frame.index, dtype="object")
     for name in policy.enabled_reasons():
-        hit = checks[name]().fillna(False).astype(bool) & reason.isna()
+        if name == "reversed_purchase":
+            hit = _reversed_purchase_mask(frame, reason)
+        else:
+            hit = checks[name]().fillna(False).astype(bool) & reason.isna()
         reason[hit] = name
     return reason
+
+
+def _reversed_purchase_mask(frame: pd.DataFrame, reason: pd.Series) -> pd.Series:
+    """Return the still-kept purchase lines that a dropped cancellation reverses in full."""
+    mask = pd.Series(False, index=frame.index)
+    if config.PRODUCT_ID not in frame or config.QUANTITY not in frame:
+        return mask
+    pairs = match_reversals(frame, purchases=reason.isna(), cancellations=reason.eq("cancellation"))
+    mask.loc[pairs["purchase"].to_numpy()] = True
+    return mask
 
 
 def _cancellation_mask(

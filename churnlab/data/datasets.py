@@ -121,8 +121,9 @@ def load_online_retail(
         Seed of the customer sample.
     policy : CleaningPolicy, optional
         Defaults to :meth:`CleaningPolicy.online_retail`: drops missing customer ids,
-        cancellations (``C`` invoices), non-product codes, zero/negative prices and
-        exact duplicates.
+        cancellations (``C`` invoices), non-product codes, zero/negative prices,
+        exact duplicates and the purchases that a cancellation reverses in full
+        (``reversed_purchase``; partial reversals are kept).
 
     Returns
     -------

@@ -492,7 +492,8 @@ class TransactionModel(BaseModel):
         columns, weights = compress_rows(x, tx, big_t)
         self._fit_columns(columns, weights, n_customers=len(x))
         with np.errstate(all="ignore"):
-            probe = self._expected(1.0, *columns) if hasattr(self, "_expected") else 0.0
+            unique_rows = pd.DataFrame(dict(zip(self.required_columns, columns, strict=True)))
+            probe = self.expected_purchases(unique_rows, 1.0).to_numpy()
         if not np.all(np.isfinite(probe)):
             self.converged_ = False
             warnings.warn(

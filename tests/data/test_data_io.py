@@ -32,7 +32,7 @@ def test_every_row_gets_the_first_matching_reason(messy_log):
     for position, reason in dropped["drop_reason"].items():
         got[position] = reason
     assert got == expected
-    assert report.input_rows == len(messy_log) == 14
+    assert report.input_rows == len(messy_log) == 15
     assert report.kept_rows == len(data) == 5
     assert report.kept_rows + sum(report.dropped.values()) == report.input_rows
     assert list(report.dropped) == list(DROP_REASONS)

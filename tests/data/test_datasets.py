@@ -46,7 +46,10 @@ def test_online_retail_ids_and_cancellations_only(online_retail_raw):
     )
     data, report, dropped = load_transactions(online_retail_raw, **RETAIL_MAPPING, policy=policy)
     assert report.input_rows == 541_909
-    assert report.dropped == {"missing_customer_id": 135_080, "cancellation": 8_905}
+    assert {reason: n for reason, n in report.dropped.items() if n} == {
+        "missing_customer_id": 135_080,
+        "cancellation": 8_905,
+    }
     assert report.kept_rows == len(data) == 397_924
     assert data[config.CUSTOMER_ID].nunique() == 4_339
     assert data[config.ORDER_ID].nunique() == 18_536
@@ -65,12 +68,63 @@ def test_online_retail_preset_accounting(online_retail, online_retail_raw):
     # missing-id rule are counted there, so the duplicate count is at most that.
     assert 0 < report.dropped["duplicate"] <= 5_268
     assert report.dropped["missing_customer_id"] == 135_080
+    # Figures of this loader, as quoted in data/README.md ("How churnlab cleans it").
+    assert {reason: n for reason, n in report.dropped.items() if n} == {
+        "missing_customer_id": 135_080,
+        "duplicate": 5_225,
+        "cancellation": 8_872,
+        "non_product": 1_549,
+        "nonpositive_amount": 33,
+        "reversed_purchase": 2_818,
+    }
+    assert report.kept_rows == len(data) == 388_332
     assert (data[config.AMOUNT] > 0).all()
     assert not data[config.ORDER_ID].str.startswith("C").any()
     assert not data[config.PRODUCT_ID].isin(["POST", "DOT", "M", "BANK CHARGES"]).any()
     assert data[config.DATE].min() == pd.Timestamp("2010-12-01 08:26")
     assert data[config.DATE].max() == pd.Timestamp("2011-12-09 12:50")
     assert data[config.DATE].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("purchase", "cancellation", "product", "units"),
+    [
+        # data/README.md: the two biggest one-line mistakes, cancelled within minutes
+        ("581483", "C581484", "23843", 80_995),  # PAPER CRAFT , LITTLE BIRDIE
+        ("541431", "C541433", "23166", 74_215),  # MEDIUM CERAMIC TOP STORAGE JAR
+    ],
+)
+def test_online_retail_big_cancelled_purchases_are_gone(
+    online_retail, purchase, cancellation, product, units
+):
+    data, _, dropped = online_retail
+    assert not data[config.ORDER_ID].isin([purchase, cancellation]).any()
+    assert not (data[config.PRODUCT_ID].eq(product) & data[config.QUANTITY].eq(units)).any()
+    pair = dropped[dropped[config.ORDER_ID].isin([purchase, cancellation])]
+    reasons = dict(zip(pair[config.ORDER_ID], pair["drop_reason"], strict=True))
+    assert reasons == {purchase: "reversed_purchase", cancellation: "cancellation"}
+    assert pair.loc[pair[config.ORDER_ID] == purchase, config.QUANTITY].item() == units
+    assert data[config.QUANTITY].max() < 10_000
+
+
+def test_online_retail_partial_reversals_are_kept(online_retail):
+    data, _, dropped = online_retail
+    # Found with pandas in this file: customer 12755 bought 1,488 x StockCode 22328 on
+    # invoice 537899 and cancelled 624 of them on C548731. A partial reversal is not
+    # netted: the purchase stays whole and the cancellation is dropped on its own.
+    bought = data[(data[config.ORDER_ID] == "537899") & (data[config.PRODUCT_ID] == "22328")]
+    assert bought[config.QUANTITY].tolist() == [1_488.0]
+    cancel = dropped[
+        (dropped[config.ORDER_ID] == "C548731") & (dropped[config.PRODUCT_ID] == "22328")
+    ]
+    assert cancel[config.QUANTITY].tolist() == [-624.0]
+    assert cancel["drop_reason"].tolist() == ["cancellation"]
+    # every netted purchase has a cancellation of the same customer, product and size
+    key = [config.CUSTOMER_ID, config.PRODUCT_ID, config.QUANTITY]
+    cancels = dropped[dropped["drop_reason"] == "cancellation"]
+    sizes = cancels.assign(**{config.QUANTITY: -cancels[config.QUANTITY]})[key].drop_duplicates()
+    netted = dropped[dropped["drop_reason"] == "reversed_purchase"]
+    assert len(netted.merge(sizes, on=key)) == len(netted) == 2_818
 
 
 def test_online_retail_sample_is_reproducible(online_retail):
