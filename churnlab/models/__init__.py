@@ -1,6 +1,9 @@
-"""Probabilistic purchase, spend and retention models, and the supervised churn classifier."""
+"""Probabilistic purchase, spend and retention models, CLV, and the supervised churn classifier."""
 
 from churnlab.models.bgnbd import BetaGeoModel
+from churnlab.models.churn import ChurnClassifier, backtest, score_customers
+from churnlab.models.clv import customer_lifetime_value
+from churnlab.models.evaluation import HoldoutReport, holdout_report
 from churnlab.models.gamma_gamma import GammaGammaModel
 from churnlab.models.mbgnbd import ModifiedBetaGeoModel
 from churnlab.models.pareto_nbd import ParetoNBDModel
@@ -8,8 +11,14 @@ from churnlab.models.sbg import ShiftedBetaGeoModel
 
 __all__ = [
     "BetaGeoModel",
+    "ChurnClassifier",
     "GammaGammaModel",
+    "HoldoutReport",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
+    "backtest",
+    "customer_lifetime_value",
+    "holdout_report",
+    "score_customers",
 ]
