@@ -146,7 +146,8 @@ def check_time(t: Any, *, name: str = "t") -> np.ndarray | float:
     bad = ~np.isfinite(arr) | (arr < 0)
     if np.any(bad):
         raise ConfigError(
-            f"{name} must be a finite number of periods >= 0, got {format_examples(arr[bad].ravel())}. "
+            f"{name} must be a finite number of periods >= 0, got "
+            f"{format_examples(arr[bad].ravel())}. "
             f"Pass e.g. {name}=12 (in the model's time unit)."
         )
     return float(arr) if arr.ndim == 0 else arr
@@ -439,12 +440,13 @@ class BaseModel(BaseEstimator):
     def _fitted_on(self) -> str:
         return f"{self.n_customers_:,} customers"
 
-    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # noqa: N803
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         base = super().__repr__(N_CHAR_MAX)
         if not hasattr(self, "params_"):
             return f"{base}, not fitted"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"{base}, fitted on {self._fitted_on()}: {shown}, log-likelihood {self.log_likelihood_:.2f}"
+        fitted = f"fitted on {self._fitted_on()}: {shown}"
+        return f"{base}, {fitted}, log-likelihood {self.log_likelihood_:.2f}"
 
     def _repr_html_(self) -> str:
         title = html.escape(super().__repr__())

@@ -17,7 +17,7 @@ def simulate_bgnbd(
     alpha: float,
     a: float,
     b: float,
-    T: Any = 39.0,  # noqa: N803
+    T: Any = 39.0,
     modified: bool = False,
     random_state: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:

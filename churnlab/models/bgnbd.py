@@ -176,7 +176,7 @@ class _BetaGeoFamily(TransactionModel):
         return self._series(np.clip(value, 0.0, 1.0), data, "probability_no_purchase")
 
     def expected_purchases(self, data: pd.DataFrame, t: float) -> pd.Series:
-        """Expected number of purchases of each customer in the next ``t`` periods.
+        """Return the expected number of purchases of each customer in the next ``t`` periods.
 
         FHL (2005) eq. 10, evaluated with Euler's transformation of the hypergeometric
         function for stability at large frequencies.
@@ -199,7 +199,7 @@ class _BetaGeoFamily(TransactionModel):
         return self._series(value, data, "expected_purchases")
 
     def expected_purchases_new_customer(self, t: Any) -> float | np.ndarray:
-        """Expected repeat purchases of a newly acquired customer in ``(0, t]``.
+        """Return the expected repeat purchases of a new customer in ``(0, t]``.
 
         FHL (2005) eq. 9 (Batislam et al. 2007 for MBG/NBD).
 

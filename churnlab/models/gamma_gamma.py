@@ -154,10 +154,11 @@ class GammaGammaModel(BaseModel):
         return np.array([2.0, 3.0, max(mean, 1e-6)])
 
     def _fitted_on(self) -> str:
-        return f"{self.n_customers_:,} repeat buyers ({self.n_excluded_:,} without repeat purchase excluded)"
+        excluded = f"{self.n_excluded_:,} without repeat purchase excluded"
+        return f"{self.n_customers_:,} repeat buyers ({excluded})"
 
     def expected_spend(self, data: pd.DataFrame) -> pd.Series:
-        """Expected mean spend per future transaction of each customer.
+        """Return the expected mean spend per future transaction of each customer.
 
         Hardie's note eq. (5): a weighted average of the population mean ``p v / (q - 1)``
         and the customer's observed ``monetary_value``, with weight ``p x / (p x + q - 1)``

@@ -99,10 +99,28 @@ def _series_derivatives(m: np.ndarray, qd: np.ndarray, z: np.ndarray) -> tuple[n
     """``d log F / dm`` and ``d log F / dqd`` of ``F = 2F1(m, qd; m + 1; z)``.
 
     Term-by-term differentiation of the Euler-transformed series ``F = (1 - z)^(1 - qd) G``
-    (see :func:`_euler_series`), with ``pc = m + 1 - qd``.
+    (see :func:`_euler_series`), with ``pc = m + 1 - qd``. For ``z > 0.9`` the series
+    converges slowly (``z^k``), so there the parameter derivatives of the exactly evaluated
+    ``log G`` are taken by central differences (an O(h^2) derivative of a special function;
+    the likelihood gradient itself stays analytic).
     """
-    g_sum, dm_sum, dq_sum = _euler_series(m + 1.0 - qd, m, z)
-    return dm_sum / g_sum, -dq_sum / g_sum - np.log1p(-z)
+    d_m, d_q = np.empty_like(z), np.empty_like(z)
+    near = z > 0.9
+    far = ~near
+    if np.any(far):
+        g_sum, dm_sum, dq_sum = _euler_series(m[far] + 1.0 - qd[far], m[far], z[far])
+        d_m[far] = dm_sum / g_sum
+        d_q[far] = -dq_sum / g_sum - np.log1p(-z[far])
+    if np.any(near):
+        mm, qq, zz = m[near], qd[near], z[near]
+
+        def log_g(m_: np.ndarray, q_: np.ndarray) -> np.ndarray:
+            return np.log(hyp2f1_safe(1.0, m_ + 1.0 - q_, m_ + 1.0, zz))
+
+        hm, hq = 1e-5 * np.maximum(1.0, mm), 1e-5 * np.maximum(1.0, qq)
+        d_m[near] = (log_g(mm + hm, qq) - log_g(mm - hm, qq)) / (2 * hm)
+        d_q[near] = (log_g(mm, qq + hq) - log_g(mm, qq - hq)) / (2 * hq) - np.log1p(-zz)
+    return d_m, d_q
 
 
 def _log_integral(
@@ -279,7 +297,7 @@ class ParetoNBDModel(TransactionModel):
         return (r + x) * (beta + big_t) / (alpha + big_t) * g
 
     def expected_purchases(self, data: pd.DataFrame, t: float) -> pd.Series:
-        """Expected number of purchases of each customer in the next ``t`` periods.
+        """Return the expected number of purchases of each customer in the next ``t`` periods.
 
         Fader & Hardie (2005) eq. 41.
 
@@ -301,7 +319,7 @@ class ParetoNBDModel(TransactionModel):
         return self._series(value, data, "expected_purchases")
 
     def expected_purchases_new_customer(self, t: Any) -> float | np.ndarray:
-        """Expected repeat purchases of a newly acquired customer in ``(0, t]`` (eq. 27).
+        """Return the expected repeat purchases of a new customer in ``(0, t]`` (eq. 27).
 
         Parameters
         ----------

@@ -122,7 +122,8 @@ class ShiftedBetaGeoModel(BaseModel):
             )
         if time_unit is not None and time_unit not in config.TIME_UNIT_DAYS:
             raise ConfigError(
-                f"{where}: unknown time_unit {time_unit!r}; use one of {list(config.TIME_UNIT_DAYS)}."
+                f"{where}: unknown time_unit {time_unit!r}; "
+                f"use one of {list(config.TIME_UNIT_DAYS)}."
             )
         self.time_unit_ = time_unit
         n = curve.size - 1
@@ -237,7 +238,7 @@ class ShiftedBetaGeoModel(BaseModel):
         )
 
     def dert(self, discount_rate: float, *, renewals: int = 0) -> float:
-        """Discounted expected residual transactions of a customer who has renewed ``renewals`` times.
+        """Discounted expected residual transactions (DERT) after ``renewals`` renewals.
 
         Fader & Hardie (2010), eq. 6: for a customer at the end of period ``n - 1`` who has
         made ``n - 1 = renewals`` renewals, ``DERT = (beta + n - 1) / (alpha + beta + n - 1)

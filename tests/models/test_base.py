@@ -26,7 +26,11 @@ TRANSACTION_MODELS = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel]
 
 def _summary(**overrides) -> pd.DataFrame:
     data = pd.DataFrame(
-        {"frequency": [2, 1, 0, 4], "recency": [30.0, 1.5, 0.0, 20.0], "T": [39.0, 38.0, 39.0, 35.0]},
+        {
+            "frequency": [2, 1, 0, 4],
+            "recency": [30.0, 1.5, 0.0, 20.0],
+            "T": [39.0, 38.0, 39.0, 35.0],
+        },
         index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
     )
     for column, values in overrides.items():

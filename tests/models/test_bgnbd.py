@@ -31,7 +31,9 @@ def test_fit_matches_lifetimes(bg_cdnow, cdnow_summary):
     f, r, t = (cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     lt = BetaGeoFitter().fit(f, r, t)
     ones = np.ones_like(f)
-    lt_ll = -BetaGeoFitter._negative_log_likelihood(np.log(lt.params_.to_numpy()), f, r, t, ones, 0.0)
+    lt_ll = -BetaGeoFitter._negative_log_likelihood(
+        np.log(lt.params_.to_numpy()), f, r, t, ones, 0.0
+    )
     assert bg_cdnow.log_likelihood_ == pytest.approx(lt_ll * len(f), rel=1e-6)
     assert bg_cdnow.log_likelihood_ >= lt_ll * len(f) - 1e-6
     np.testing.assert_allclose(bg_cdnow.params_.to_numpy(), lt.params_.to_numpy(), rtol=1e-4)
@@ -42,7 +44,9 @@ def test_predictions_match_lifetimes_at_same_parameters(bg_cdnow, cdnow_summary,
     lt = lifetimes_at(BetaGeoFitter, bg_cdnow)
     f, r, t = (cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     np.testing.assert_allclose(
-        bg_cdnow.probability_alive(cdnow_summary), lt.conditional_probability_alive(f, r, t), rtol=1e-6
+        bg_cdnow.probability_alive(cdnow_summary),
+        lt.conditional_probability_alive(f, r, t),
+        rtol=1e-6,
     )
     for horizon in (1.0, 10.0, 39.0, 104.0):
         np.testing.assert_allclose(
@@ -95,11 +99,15 @@ def test_probability_no_purchase_monte_carlo(bg_cdnow):
     alive = rng.random(400_000) < bg_cdnow.probability_alive(data).iloc[0]
     lam = rng.gamma(r + 3, 1 / (alpha + 38.0), size=alive.size)
     no_buy = ~alive | (rng.poisson(lam * 20.0) == 0)
-    assert bg_cdnow.probability_no_purchase(data, 20.0).iloc[0] == pytest.approx(no_buy.mean(), abs=4e-3)
+    assert bg_cdnow.probability_no_purchase(data, 20.0).iloc[0] == pytest.approx(
+        no_buy.mean(), abs=4e-3
+    )
 
 
 def test_probabilities_of_counts_sum_to_one(bg_cdnow):
-    assert np.sum(bg_cdnow.probability_of_purchases(np.arange(400), 39.0)) == pytest.approx(1, abs=1e-9)
+    assert np.sum(bg_cdnow.probability_of_purchases(np.arange(400), 39.0)) == pytest.approx(
+        1, abs=1e-9
+    )
     assert bg_cdnow.probability_of_purchases(0, 0.0) == 1.0
 
 
@@ -120,7 +128,10 @@ def test_standard_errors_are_inverse_hessian(bg_cdnow, cdnow_summary):
         for j in range(k):
             ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
             hess[i, j] = (
-                total(p0 + ei + ej) - total(p0 + ei - ej) - total(p0 - ei + ej) + total(p0 - ei - ej)
+                total(p0 + ei + ej)
+                - total(p0 + ei - ej)
+                - total(p0 - ei + ej)
+                + total(p0 - ei - ej)
             ) / (4 * h[i] * h[j])
     se = np.sqrt(np.diag(np.linalg.inv(-hess)))
     np.testing.assert_allclose(bg_cdnow.summary_["std_error"], se, rtol=1e-3)
@@ -140,7 +151,9 @@ def test_gradient_matches_finite_differences(cdnow_summary):
             up, down = p.copy(), p.copy()
             up[j] += h
             down[j] -= h
-            num = (BetaGeoModel._loglik(up, cols)[0] - BetaGeoModel._loglik(down, cols)[0]) / (2 * h)
+            num = (BetaGeoModel._loglik(up, cols)[0] - BetaGeoModel._loglik(down, cols)[0]) / (
+                2 * h
+            )
             np.testing.assert_allclose(grad[:, j], num, rtol=1e-5, atol=1e-6)
 
 

@@ -27,12 +27,16 @@ def test_fit_and_predictions_match_lifetimes(gg_cdnow, cdnow_spend, lifetimes_at
     x, m = repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy()
     lt = GammaGammaFitter().fit(x, m)
     ones = np.ones_like(x, dtype=float)
-    lt_ll = -GammaGammaFitter._negative_log_likelihood(np.log(lt.params_.to_numpy()), x, m, ones, 0.0)
+    lt_ll = -GammaGammaFitter._negative_log_likelihood(
+        np.log(lt.params_.to_numpy()), x, m, ones, 0.0
+    )
     assert gg_cdnow.log_likelihood_ == pytest.approx(lt_ll * len(x), rel=1e-6)
     at_ours = lifetimes_at(GammaGammaFitter, gg_cdnow)
     np.testing.assert_allclose(
         gg_cdnow.expected_spend(cdnow_spend),
-        at_ours.conditional_expected_average_profit(cdnow_spend["frequency"], cdnow_spend["monetary_value"]),
+        at_ours.conditional_expected_average_profit(
+            cdnow_spend["frequency"], cdnow_spend["monetary_value"]
+        ),
         rtol=1e-6,
     )
 
@@ -58,7 +62,9 @@ def test_gradient_matches_finite_differences(cdnow_spend):
         up, down = p.copy(), p.copy()
         up[j] += h
         down[j] -= h
-        num = (GammaGammaModel._loglik(up, cols)[0] - GammaGammaModel._loglik(down, cols)[0]) / (2 * h)
+        num = (GammaGammaModel._loglik(up, cols)[0] - GammaGammaModel._loglik(down, cols)[0]) / (
+            2 * h
+        )
         np.testing.assert_allclose(grad[:, j], num, rtol=1e-5, atol=1e-7)
 
 
@@ -68,7 +74,9 @@ def test_missing_monetary_column_is_reported():
 
 
 def test_non_positive_spend_of_repeat_buyers_is_rejected():
-    data = pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [10.0, 0.0, -5.0]}, index=list("xyz"))
+    data = pd.DataFrame(
+        {"frequency": [1, 2, 3], "monetary_value": [10.0, 0.0, -5.0]}, index=list("xyz")
+    )
     with pytest.raises(DataValidationError, match=r"2 row\(s\).*'y'.*monetary_value <= 0"):
         GammaGammaModel().fit(data)
 
@@ -92,7 +100,7 @@ def test_heavy_tailed_spend_warns_about_q():
     rng = np.random.default_rng(3)
     nu = rng.gamma(0.6, 1 / 10.0, size=4000)
     x = rng.integers(1, 6, size=4000)
-    m = rng.gamma(4.0 * x, 1 / (nu * x)) 
+    m = rng.gamma(4.0 * x, 1 / (nu * x))
     with pytest.warns(ConvergenceWarning, match="q=.* <= 1"):
         GammaGammaModel().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
 

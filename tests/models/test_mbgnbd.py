@@ -35,7 +35,9 @@ def test_predictions_match_lifetimes_at_same_parameters(mbg_cdnow, cdnow_summary
     lt = lifetimes_at(ModifiedBetaGeoFitter, mbg_cdnow)
     f, r, t = (cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     np.testing.assert_allclose(
-        mbg_cdnow.probability_alive(cdnow_summary), lt.conditional_probability_alive(f, r, t), rtol=1e-6
+        mbg_cdnow.probability_alive(cdnow_summary),
+        lt.conditional_probability_alive(f, r, t),
+        rtol=1e-6,
     )
     for horizon in (1.0, 39.0, 104.0):
         np.testing.assert_allclose(
@@ -66,7 +68,9 @@ def test_zero_repeat_customers_can_be_dead(mbg_cdnow):
         assert mbg_cdnow.probability_no_purchase(data.iloc[:1], horizon).iloc[0] == pytest.approx(
             mbg_cdnow.probability_of_purchases(0, horizon), rel=1e-12
         )
-    assert np.sum(mbg_cdnow.probability_of_purchases(np.arange(400), 39.0)) == pytest.approx(1, abs=1e-9)
+    assert np.sum(mbg_cdnow.probability_of_purchases(np.arange(400), 39.0)) == pytest.approx(
+        1, abs=1e-9
+    )
 
 
 def test_gradient_matches_finite_differences(cdnow_summary):

@@ -35,7 +35,9 @@ def test_predictions_match_lifetimes_at_same_parameters(pnbd_cdnow, cdnow_summar
     lt = lifetimes_at(ParetoNBDFitter, pnbd_cdnow)
     f, r, t = (cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     np.testing.assert_allclose(
-        pnbd_cdnow.probability_alive(cdnow_summary), lt.conditional_probability_alive(f, r, t), rtol=1e-6
+        pnbd_cdnow.probability_alive(cdnow_summary),
+        lt.conditional_probability_alive(f, r, t),
+        rtol=1e-6,
     )
     for horizon in (1.0, 39.0, 104.0):
         np.testing.assert_allclose(
@@ -79,13 +81,19 @@ def test_gradient_matches_finite_differences(cdnow_summary, params):
         up, down = p.copy(), p.copy()
         up[j] += h
         down[j] -= h
-        num = (ParetoNBDModel._loglik(up, cols)[0] - ParetoNBDModel._loglik(down, cols)[0]) / (2 * h)
+        num = (ParetoNBDModel._loglik(up, cols)[0] - ParetoNBDModel._loglik(down, cols)[0]) / (
+            2 * h
+        )
         np.testing.assert_allclose(grad[:, j], num, rtol=1e-5, atol=1e-6)
 
 
 def test_edge_histories(pnbd_cdnow):
     data = pd.DataFrame(
-        {"frequency": [0, 5, 5, 10_000], "recency": [0.0, 39.0, 0.5, 9_999.0], "T": [0.0, 39.0, 39.0, 10_000.0]}
+        {
+            "frequency": [0, 5, 5, 10_000],
+            "recency": [0.0, 39.0, 0.5, 9_999.0],
+            "T": [0.0, 39.0, 39.0, 10_000.0],
+        }
     )
     alive = pnbd_cdnow.probability_alive(data)
     assert alive.iloc[0] == 1.0 and alive.iloc[1] == 1.0  # no time since the last purchase

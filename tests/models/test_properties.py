@@ -97,8 +97,11 @@ def test_recency_equal_to_t_everywhere_fits(cls):
     big_t = rng.integers(1, 60, size=500).astype(float)
     x = rng.integers(1, 20, size=500)
     data = pd.DataFrame({"frequency": x, "recency": big_t, "T": big_t})
+    # Without dropout evidence the Pareto/NBD optimum drifts to s -> 0, beta -> inf; cap the
+    # iterations (the fit then warns) to keep the test short.
+    model = cls(maxiter=50) if cls is ParetoNBDModel else cls()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = cls().fit(data)
+        model.fit(data)
     assert np.all(np.isfinite(model.params_))
     np.testing.assert_allclose(model.probability_alive(data), 1.0)

@@ -57,7 +57,9 @@ def test_dert_is_the_discounted_sum(high_end, renewals):
     # FH (2010) eq. 6 is the closed form of sum_{t>=n} S(t)/S(n-1) / (1+d)^(t-n), n = renewals + 1.
     n, d = renewals + 1, 0.1
     t = np.arange(n, 4000)
-    direct = np.sum(np.asarray(high_end.survival(t)) / high_end.survival(n - 1) / (1 + d) ** (t - n))
+    direct = np.sum(
+        np.asarray(high_end.survival(t)) / high_end.survival(n - 1) / (1 + d) ** (t - n)
+    )
     assert high_end.dert(d, renewals=renewals) == pytest.approx(direct, rel=1e-9)
     assert high_end.dert(d, renewals=renewals + 1) > high_end.dert(d, renewals=renewals)
 
