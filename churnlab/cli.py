@@ -161,10 +161,10 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from churnlab.report.scoring import check_output_path, score_customers, write_scores
+    from churnlab.report.scoring import check_output_path, scores_table, write_scores
 
     check_output_path(args.output)
-    table = score_customers(
+    table = scores_table(
         args.data,
         time_unit=args.time_unit,
         horizon=args.horizon,

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from churnlab.exceptions import DataValidationError
+from churnlab.config import TIME_UNIT_DAYS
+from churnlab.exceptions import ConfigError, DataValidationError
 
 
 def format_examples(values: Iterable[object], *, limit: int = 5) -> str:
@@ -257,3 +258,67 @@ def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Serie
             )
         values = numbers
     return values.astype("float64")
+
+
+def parse_date(value: object, *, name: str) -> pd.Timestamp:
+    """Parse a date parameter such as ``observation_end`` or ``cutoff``.
+
+    Parameters
+    ----------
+    value : str, datetime or pandas.Timestamp
+        The date given by the caller.
+    name : str
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        A timezone-naive timestamp (transaction dates are naive).
+
+    Raises
+    ------
+    ConfigError
+        If the value is missing, not a date, or carries a timezone.
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"{name}={value!r} is not a date ({error}). Pass a date such as '2011-09-01'."
+        ) from None
+    if pd.isna(stamp):
+        raise ConfigError(f"{name} is missing. Pass a date such as '2011-09-01'.")
+    if stamp.tzinfo is not None:
+        raise ConfigError(
+            f"{name} must be a timezone-naive date (transaction dates are naive), got "
+            f"{value!r}. Convert it, e.g. pd.Timestamp(value).tz_localize(None)."
+        )
+    return stamp
+
+
+def period_days(unit: str, *, name: str = "time_unit") -> float:
+    """Return the length in days of a time unit ("D", "W" or "M").
+
+    Parameters
+    ----------
+    unit : str
+        One of the keys of :data:`churnlab.config.TIME_UNIT_DAYS`.
+    name : str, default "time_unit"
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    float
+        Days per unit; "M" is the mean Gregorian month.
+
+    Raises
+    ------
+    ConfigError
+        If the unit is unknown.
+    """
+    if unit not in TIME_UNIT_DAYS:
+        raise ConfigError(
+            f"{name}={unit!r} is not a known time unit. "
+            f"Use one of {', '.join(repr(u) for u in TIME_UNIT_DAYS)}."
+        )
+    return TIME_UNIT_DAYS[unit]

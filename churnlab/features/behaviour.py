@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from churnlab import config
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
+from churnlab.data.validation import parse_date, period_days, require_columns
 from churnlab.exceptions import ChurnlabError, ConfigError, DataQualityWarning, DataValidationError
 
 __all__ = [
@@ -72,27 +72,6 @@ def _as_table(source: Any) -> ibis.Table:
     return as_table(source)
 
 
-def _to_timestamp(cutoff: Any, *, name: str = "cutoff") -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(cutoff)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"{name}={cutoff!r} is not a date. Pass a date such as '2011-09-01'."
-        ) from exc
-    if pd.isna(stamp):
-        raise ConfigError(f"{name} is missing. Pass a date such as '2011-09-01'.")
-    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
-
-
-def _period_days(unit: str, *, name: str) -> float:
-    if unit not in config.TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"{name}={unit!r} is not a known time unit. "
-            f"Use one of {', '.join(repr(u) for u in config.TIME_UNIT_DAYS)}."
-        )
-    return config.TIME_UNIT_DAYS[unit]
-
-
 def returns_from_dropped(
     dropped: pd.DataFrame, *, reasons: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -111,8 +90,6 @@ def returns_from_dropped(
     pandas.DataFrame
         The matching rows with a customer id, ready for ``returns=``.
     """
-    from churnlab.data.validation import require_columns
-
     require_columns(
         dropped, [CUSTOMER_ID, DATE, AMOUNT, "drop_reason"], where="returns_from_dropped"
     )
@@ -312,9 +289,9 @@ def behaviour_features(
     """
     from churnlab.features.rfm import rfm_summary
 
-    stamp = _to_timestamp(cutoff)
-    unit_days = _period_days(time_unit, name="time_unit")
-    trend_days = trend_periods * _period_days(trend_unit, name="trend_unit")
+    stamp = parse_date(cutoff, name="cutoff")
+    unit_days = period_days(time_unit, name="time_unit")
+    trend_days = trend_periods * period_days(trend_unit, name="trend_unit")
     if trend_periods < 1:
         raise ConfigError(f"trend_periods={trend_periods} must be a positive whole number.")
     table = _as_table(transactions)

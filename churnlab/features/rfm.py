@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, MONETARY_VALUE, RECENCY, T
-from churnlab.data.validation import require_columns
+from churnlab.data.validation import parse_date, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.features import _engine
 
@@ -46,23 +46,6 @@ def _check_time_unit(time_unit: str) -> str:
             f"(days, weeks ending Sunday, calendar months), got {time_unit!r}."
         )
     return time_unit
-
-
-def _to_timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(
-            f"{name} must be a date such as '2024-06-30' or a datetime, got {value!r} ({error})."
-        ) from None
-    if pd.isna(stamp):
-        raise ConfigError(f"{name} must be a date such as '2024-06-30', got {value!r}.")
-    if stamp.tzinfo is not None:
-        raise ConfigError(
-            f"{name} must be a timezone-naive date (transaction dates are naive), got "
-            f"{value!r}. Convert it, e.g. pd.Timestamp(value).tz_localize(None)."
-        )
-    return stamp
 
 
 def _period_start(stamp: pd.Timestamp, time_unit: str) -> pd.Timestamp:
@@ -260,7 +243,7 @@ def rfm_summary(
     """
     where = "rfm_summary"
     time_unit = _check_time_unit(time_unit)
-    end = None if observation_end is None else _to_timestamp(observation_end, "observation_end")
+    end = None if observation_end is None else parse_date(observation_end, name="observation_end")
     table = _prepare(transactions, monetary=monetary, where=where)
     profile = _profile(table, where=where)
     if end is None:
@@ -322,8 +305,8 @@ def calibration_holdout_split(
     """
     where = "calibration_holdout_split"
     time_unit = _check_time_unit(time_unit)
-    cal_end = _to_timestamp(calibration_end, "calibration_end")
-    end = None if observation_end is None else _to_timestamp(observation_end, "observation_end")
+    cal_end = parse_date(calibration_end, name="calibration_end")
+    end = None if observation_end is None else parse_date(observation_end, name="observation_end")
     table = _prepare(transactions, monetary=monetary, where=where)
     holdout_rows: dict[str, ir.Value] = {"calibration_rows": (table[DATE] <= cal_end).sum()}
     if end is not None:

@@ -1,7 +1,8 @@
 """Probabilistic purchase, spend and retention models, CLV, and the supervised churn classifier."""
 
 from churnlab.models.bgnbd import BetaGeoModel
-from churnlab.models.churn import ChurnClassifier, backtest, score_customers
+from churnlab.models.churn import ChurnClassifier
+from churnlab.models.churn_backtest import backtest, score_customers
 from churnlab.models.clv import customer_lifetime_value
 from churnlab.models.evaluation import HoldoutReport, holdout_report
 from churnlab.models.gamma_gamma import GammaGammaModel

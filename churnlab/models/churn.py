@@ -31,13 +31,8 @@ from churnlab.exceptions import (
 )
 
 __all__ = [
-    "BacktestResult",
     "ChurnClassifier",
-    "ScoringResult",
-    "backtest",
-    "backtest_cutoffs",
     "churn_labels",
-    "score_customers",
 ]
 
 _ESTIMATORS = ("hist_gradient_boosting", "logistic")
@@ -293,11 +288,11 @@ def churn_labels(
     DataValidationError
         If the data ends before the label window does (labels would be wrong).
     """
+    from churnlab.data.validation import parse_date, period_days
     from churnlab.features._engine import as_table
-    from churnlab.features.behaviour import _period_days, _to_timestamp
 
-    stamp = _to_timestamp(cutoff)
-    end = stamp + pd.Timedelta(days=horizon * _period_days(horizon_unit, name="horizon_unit"))
+    stamp = parse_date(cutoff, name="cutoff")
+    end = stamp + pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
     table = as_table(transactions)
     last = pd.Timestamp(table[DATE].max().execute())
     if last < end - pd.Timedelta(days=1):
@@ -318,13 +313,3 @@ def churn_labels(
     )
     labels.index.name = CUSTOMER_ID
     return labels.sort_index()
-
-
-# The backtest lives in its own module to keep this one small; re-exported here.
-from churnlab.models.churn_backtest import (  # noqa: E402
-    BacktestResult,
-    ScoringResult,
-    backtest,
-    backtest_cutoffs,
-    score_customers,
-)

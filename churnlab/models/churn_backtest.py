@@ -50,15 +50,15 @@ def backtest_cutoffs(
         ``(train_cutoffs, test_cutoff)``: the test label window ends at the data end
         and the last training label window ends at the test cutoff.
     """
+    from churnlab.data.validation import parse_date, period_days
     from churnlab.features._engine import as_table
-    from churnlab.features.behaviour import _period_days, _to_timestamp
 
     if observation_end in (None, ""):
         table = as_table(transactions)
         end = pd.Timestamp(table[DATE].max().execute()).normalize() + pd.Timedelta(days=1)
     else:
-        end = _to_timestamp(observation_end, name="observation_end")
-    window = pd.Timedelta(days=horizon * _period_days(horizon_unit, name="horizon_unit"))
+        end = parse_date(observation_end, name="observation_end")
+    window = pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
     test_at = (end - window).normalize()
     last_train = (test_at - window).normalize()
     train = [last_train - pd.Timedelta(days=step_days * k) for k in range(n_train)][::-1]
@@ -130,14 +130,15 @@ def backtest(
     ConfigError
         If the cutoffs overlap the label window.
     """
-    from churnlab.features.behaviour import _period_days, _to_timestamp, behaviour_features
+    from churnlab.data.validation import parse_date, period_days
+    from churnlab.features.behaviour import behaviour_features
     from churnlab.models.churn import ChurnClassifier, churn_labels
     from churnlab.models.churn_evaluation import evaluate_churn_scores
 
     cutoffs = [train_cutoff] if isinstance(train_cutoff, (str, pd.Timestamp)) else train_cutoff
-    train_ats = sorted(_to_timestamp(c, name="train_cutoff") for c in np.atleast_1d(cutoffs))
-    test_at = _to_timestamp(test_cutoff, name="test_cutoff")
-    horizon_days = horizon * _period_days(horizon_unit, name="horizon_unit")
+    train_ats = sorted(parse_date(c, name="train_cutoff") for c in np.atleast_1d(cutoffs))
+    test_at = parse_date(test_cutoff, name="test_cutoff")
+    horizon_days = horizon * period_days(horizon_unit, name="horizon_unit")
     if train_ats[-1] + pd.Timedelta(days=horizon_days) > test_at + pd.Timedelta(days=1):
         raise ConfigError(
             f"train_cutoff {train_ats[-1].date()} + horizon {horizon}{horizon_unit} passes "
@@ -263,16 +264,17 @@ def score_customers(
         ``features`` at ``cutoff`` (with ``clv``), ``churn_probability`` per customer,
         the fitted ``classifier`` and its training data.
     """
+    from churnlab.data.validation import parse_date, period_days
     from churnlab.features._engine import as_table
-    from churnlab.features.behaviour import _period_days, _to_timestamp, behaviour_features
+    from churnlab.features.behaviour import behaviour_features
     from churnlab.models.churn import ChurnClassifier, churn_labels
 
     if cutoff in (None, ""):
         last = as_table(transactions)[DATE].max().execute()
         now = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     else:
-        now = _to_timestamp(cutoff)
-    window = pd.Timedelta(days=horizon * _period_days(horizon_unit, name="horizon_unit"))
+        now = parse_date(cutoff, name="cutoff")
+    window = pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
     starts = [(now - window).normalize() - pd.Timedelta(days=step_days * k) for k in range(n_train)]
     options = {"time_unit": time_unit, "returns": returns, "transaction_model": "fit"}
     options["model_horizon"] = window.days / config.TIME_UNIT_DAYS[time_unit]

@@ -13,10 +13,10 @@ import pandas as pd
 
 from churnlab.exceptions import ConfigError
 
-__all__ = ["check_output_path", "score_customers", "write_scores"]
+__all__ = ["check_output_path", "scores_table", "write_scores"]
 
 
-def score_customers(
+def scores_table(
     source: str,
     *,
     time_unit: str = "W",
@@ -80,7 +80,7 @@ def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`score_customers`.
+        Output of :func:`scores_table`.
     path : str or Path
         Destination; its folder must exist.
 

@@ -143,7 +143,7 @@ def score_base(
     from churnlab import segments as seg
     from churnlab.features.rfm import rfm_summary
     from churnlab.models.bgnbd import BetaGeoModel
-    from churnlab.models.churn import score_customers
+    from churnlab.models.churn_backtest import score_customers
     from churnlab.models.churn_drivers import customer_reasons
     from churnlab.models.clv import customer_lifetime_value
     from churnlab.models.gamma_gamma import GammaGammaModel

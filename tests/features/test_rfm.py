@@ -285,7 +285,7 @@ def test_bad_column_types(tiny_transactions):
 
 
 def test_bad_dates_as_parameters(tiny_transactions):
-    with pytest.raises(ConfigError, match="observation_end must be a date"):
+    with pytest.raises(ConfigError, match=r"observation_end=.not a date. is not a date"):
         rfm_summary(tiny_transactions, observation_end="not a date")
     with pytest.raises(ConfigError, match="calibration_end must be a timezone-naive"):
         calibration_holdout_split(

@@ -6,12 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
-from churnlab.models.churn import (
-    ChurnClassifier,
-    backtest,
-    backtest_cutoffs,
-    churn_labels,
-)
+from churnlab.models.churn import ChurnClassifier, churn_labels
+from churnlab.models.churn_backtest import backtest, backtest_cutoffs
 from churnlab.models.churn_drivers import customer_reasons, permutation_drivers, reason_text
 from churnlab.models.churn_evaluation import (
     evaluate_churn_scores,
