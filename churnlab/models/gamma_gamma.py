@@ -8,6 +8,7 @@ B. G. S. Hardie's note "The Gamma-Gamma Model of Monetary Value" (2013), eqs. (1
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,13 +17,8 @@ from scipy.special import digamma, gammaln
 from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConvergenceWarning, DataValidationError
-from churnlab.models._base import (
-    BaseModel,
-    _bad_rows,
-    compress_rows,
-    customer_index,
-    resolve_time_unit,
-)
+from churnlab.models._base import BaseModel, compress_rows
+from churnlab.models._validation import _bad_rows, customer_index, resolve_time_unit
 
 
 def _spend_arrays(data: pd.DataFrame, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +43,21 @@ def _spend_arrays(data: pd.DataFrame, where: str) -> tuple[np.ndarray, np.ndarra
                 "(returns and zero-price lines removed)."
             )
     return x, m
+
+
+def _by_frequency(
+    function: Callable[[np.ndarray], np.ndarray], x: np.ndarray, p: float, q: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``function(p x + q)`` and ``function(p x)`` for every row.
+
+    Frequencies are whole numbers with few distinct values, so the special function
+    is evaluated once per distinct frequency instead of once per customer.
+    """
+    counts = x.astype(np.int64)
+    if counts.size == 0 or counts.max() > 1_000_000:
+        return function(p * x + q), function(p * x)
+    grid = p * np.arange(counts.max() + 1, dtype=float)
+    return function(grid + q)[counts], function(grid)[counts]
 
 
 class GammaGammaModel(BaseModel):
@@ -138,13 +149,16 @@ class GammaGammaModel(BaseModel):
         p, q, v = params
         px = p * x
         log_xm_v = np.log(x * m + v)
+        log_m, log_x = np.log(m), np.log(x)
+        gammaln_pxq, gammaln_px = _by_frequency(gammaln, x, p, q)
+        digamma_pxq, digamma_px = _by_frequency(digamma, x, p, q)
         ll = (
-            gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_xm_v
+            gammaln_pxq - gammaln_px - gammaln(q) + q * np.log(v)
+            + (px - 1) * log_m + px * log_x - (px + q) * log_xm_v
         )  # fmt: skip
         grad = np.empty((x.size, 3))
-        grad[:, 0] = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
-        grad[:, 1] = digamma(px + q) - digamma(q) + np.log(v) - log_xm_v
+        grad[:, 0] = x * (digamma_pxq - digamma_px + log_m + log_x - log_xm_v)
+        grad[:, 1] = digamma_pxq - digamma(q) + np.log(v) - log_xm_v
         grad[:, 2] = q / v - (px + q) / (x * m + v)
         return ll, grad
 
