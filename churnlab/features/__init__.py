@@ -1,6 +1,7 @@
 """Per-customer features: RFM summaries and point-in-time behaviour features."""
 
-from churnlab.features.behaviour import BehaviourFeatures, behaviour_features
+from churnlab.features.behaviour import behaviour_features
+from churnlab.features.behaviour_transformer import BehaviourFeatures
 from churnlab.features.rfm import calibration_holdout_split, rfm_summary
 from churnlab.features.snapshot import snapshot_features
 

@@ -17,14 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betainc, betaln, digamma, expit, gammaln
 
-from churnlab.models._base import (
-    TransactionModel,
-    as_float,
-    check_counts,
-    check_time,
-    hyp2f1_safe,
-    unique_inverse,
-)
+from churnlab.models._base import TransactionModel, as_float, hyp2f1_safe, unique_inverse
+from churnlab.models._validation import check_counts, check_time
 
 
 class _BetaGeoFamily(TransactionModel):

@@ -23,13 +23,8 @@ import pandas as pd
 from scipy import integrate
 from scipy.special import digamma, expit, gammaln
 
-from churnlab.models._base import (
-    TransactionModel,
-    as_float,
-    check_counts,
-    check_time,
-    hyp2f1_safe,
-)
+from churnlab.models._base import TransactionModel, as_float, hyp2f1_safe
+from churnlab.models._validation import check_counts, check_time
 
 
 def _euler_series(

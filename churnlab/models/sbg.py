@@ -16,7 +16,8 @@ from scipy.special import betaln, digamma, hyp2f1
 
 from churnlab import config
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.models._base import BaseModel, as_float, check_time
+from churnlab.models._base import BaseModel, as_float
+from churnlab.models._validation import check_time
 
 
 class ShiftedBetaGeoModel(BaseModel):

@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 from churnlab.models.churn_evaluation import calibration_table, lift_table
+from churnlab.plotting._common import get_axes, set_labels
 
 __all__ = ["plot_calibration", "plot_churn_drivers", "plot_gains", "plot_lift"]
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (6, 5)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
+def _curves(
+    y_true: pd.Series,
+    scores: pd.DataFrame,
+    curve: Callable[[pd.Series, pd.Series], tuple[Any, Any]],
+    *,
+    reference: str,
+    ax: Axes | None,
+    **kwargs: Any,
+) -> Axes:
+    """Draw the diagonal ``reference`` line and one ``curve(y, score) -> (x, y)`` per model."""
+    ax = get_axes(ax, (6, 5))
+    y = y_true.reindex(scores.index)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label=reference)
+    for name in scores.columns:
+        x_values, y_values = curve(y, scores[name])
+        ax.plot(x_values, y_values, marker="o", label=name, **kwargs)
     return ax
+
+
+def _calibration_curve(y: pd.Series, score: pd.Series, n_bins: int) -> tuple[Any, Any]:
+    """Mean predicted probability and observed churn rate per bin."""
+    table = calibration_table(y, score, n_bins=n_bins)
+    return table["mean_predicted"], table["observed_rate"]
+
+
+def _gains_curve(y: pd.Series, score: pd.Series) -> tuple[Any, Any]:
+    """Cumulative share of customers and of churners, starting at (0, 0)."""
+    table = lift_table(y, score)
+    return np.r_[0, table["cumulative_share"]], np.r_[0, table["cumulative_gain"]]
 
 
 def plot_calibration(
@@ -47,17 +74,15 @@ def plot_calibration(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    y = y_true.reindex(scores.index)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
-    for name in scores.columns:
-        table = calibration_table(y, scores[name], n_bins=n_bins)
-        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=name, **kwargs)
-    ax.set_xlabel("predicted churn probability")
-    ax.set_ylabel("observed churn rate")
-    ax.set_title("Calibration")
-    ax.legend()
-    return ax
+    curve = partial(_calibration_curve, n_bins=n_bins)
+    ax = _curves(y_true, scores, curve, reference="perfect", ax=ax, **kwargs)
+    return set_labels(
+        ax,
+        xlabel="predicted churn probability",
+        ylabel="observed churn rate",
+        title="Calibration",
+        legend=True,
+    )
 
 
 def plot_lift(
@@ -80,7 +105,7 @@ def plot_lift(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (8, 5))
+    ax = get_axes(ax, (8, 5))
     y = y_true.reindex(scores.index)
     width = 0.8 / max(len(scores.columns), 1)
     for i, name in enumerate(scores.columns):
@@ -94,11 +119,13 @@ def plot_lift(
         )
     ax.axhline(1.0, color="grey", linestyle="--")
     ax.set_xticks(np.arange(1, 11))
-    ax.set_xlabel("decile of predicted risk (1 = highest)")
-    ax.set_ylabel("lift over average churn rate")
-    ax.set_title("Lift by decile")
-    ax.legend()
-    return ax
+    return set_labels(
+        ax,
+        xlabel="decile of predicted risk (1 = highest)",
+        ylabel="lift over average churn rate",
+        title="Lift by decile",
+        legend=True,
+    )
 
 
 def plot_gains(
@@ -121,23 +148,14 @@ def plot_gains(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    y = y_true.reindex(scores.index)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="random")
-    for name in scores.columns:
-        table = lift_table(y, scores[name])
-        ax.plot(
-            np.r_[0, table["cumulative_share"]],
-            np.r_[0, table["cumulative_gain"]],
-            marker="o",
-            label=name,
-            **kwargs,
-        )
-    ax.set_xlabel("share of customers contacted (highest risk first)")
-    ax.set_ylabel("share of churners found")
-    ax.set_title("Cumulative gains")
-    ax.legend()
-    return ax
+    ax = _curves(y_true, scores, _gains_curve, reference="random", ax=ax, **kwargs)
+    return set_labels(
+        ax,
+        xlabel="share of customers contacted (highest risk first)",
+        ylabel="share of churners found",
+        title="Cumulative gains",
+        legend=True,
+    )
 
 
 def plot_churn_drivers(
@@ -160,9 +178,8 @@ def plot_churn_drivers(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (7, 5))
+    ax = get_axes(ax, (7, 5))
     data = importance.head(top).iloc[::-1]
     ax.barh(data.index.astype(str), data["importance_mean"], xerr=data["importance_std"], **kwargs)
-    ax.set_xlabel("drop in ROC AUC when shuffled")
-    ax.set_title("Churn drivers (held-out permutation importance)")
-    return ax
+    title = "Churn drivers (held-out permutation importance)"
+    return set_labels(ax, xlabel="drop in ROC AUC when shuffled", title=title)

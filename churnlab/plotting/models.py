@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -18,6 +16,7 @@ from matplotlib.axes import Axes
 from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
+from churnlab.plotting._common import date_axis, get_axes, set_labels, unit_name
 
 __all__ = [
     "plot_calibration_holdout",
@@ -29,26 +28,10 @@ __all__ = [
     "plot_tracking",
 ]
 
-_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
-
-
-def _axes(ax: Axes | None) -> Axes:
-    """Return ``ax`` or the axes of a new figure."""
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
-
-
-def _date_axis(ax: Axes) -> None:
-    """Use compact, non-overlapping date tick labels on the x axis."""
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
 
 def _unit_name(model: Any) -> str:
     """Readable name of the model's time unit ("periods" when unknown)."""
-    return _UNIT_NAMES.get(getattr(model, "time_unit_", None), "periods")
+    return unit_name(getattr(model, "time_unit_", None))
 
 
 def _grid(
@@ -88,15 +71,13 @@ def _matrix(model: Any, values: str, max_frequency: int, max_recency: int, t: fl
 
 
 def _draw_matrix(
-    matrix: np.ndarray, ax: Axes, title: str, label: str, unit: str, **kwargs: Any
+    matrix: np.ndarray, ax: Axes, title: str, colorbar: str, unit: str, **kwargs: Any
 ) -> Axes:
     kwargs.setdefault("cmap", "viridis")
     image = ax.imshow(matrix, origin="lower", aspect="auto", interpolation="none", **kwargs)
-    ax.figure.colorbar(image, ax=ax, label=label)
-    ax.set_xlabel(f"Recency: time of last purchase ({unit} since first)")
-    ax.set_ylabel("Frequency: repeat purchases")
-    ax.set_title(title)
-    return ax
+    ax.figure.colorbar(image, ax=ax, label=colorbar)
+    xlabel = f"Recency: time of last purchase ({unit} since first)"
+    return set_labels(ax, xlabel=xlabel, ylabel="Frequency: repeat purchases", title=title)
 
 
 def plot_frequency_recency_matrix(
@@ -135,7 +116,7 @@ def plot_frequency_recency_matrix(
     matrix = _matrix(model, "expected", max_f, max_r, t)
     unit = _unit_name(model)
     title = f"Expected purchases in the next {t:g} {unit}"
-    return _draw_matrix(matrix, _axes(ax), title, "expected purchases", unit, **kwargs)
+    return _draw_matrix(matrix, get_axes(ax), title, "expected purchases", unit, **kwargs)
 
 
 def plot_probability_alive_matrix(
@@ -171,7 +152,7 @@ def plot_probability_alive_matrix(
     kwargs.setdefault("vmin", 0.0)
     kwargs.setdefault("vmax", 1.0)
     title = "Probability that the customer is still active"
-    return _draw_matrix(matrix, _axes(ax), title, "P(alive)", _unit_name(model), **kwargs)
+    return _draw_matrix(matrix, get_axes(ax), title, "P(alive)", _unit_name(model), **kwargs)
 
 
 def _table(obj: Any, attribute: str, columns: list[str], where: str) -> pd.DataFrame:
@@ -204,16 +185,18 @@ def plot_calibration_holdout(report: Any, *, ax: Axes | None = None, **kwargs: A
     matplotlib.axes.Axes
     """
     table = _table(report, "conditional", ["actual", "predicted"], "plot_calibration_holdout")
-    ax = _axes(ax)
+    ax = get_axes(ax)
     x = np.arange(len(table))
     ax.plot(x, table["actual"], marker="o", label="actual", **kwargs)
     ax.plot(x, table["predicted"], marker="o", linestyle="--", label="model", **kwargs)
     ax.set_xticks(x, [str(i) for i in table.index])
-    ax.set_xlabel("Repeat purchases in the calibration period")
-    ax.set_ylabel("Average purchases in the holdout period")
-    ax.set_title("Actual vs predicted holdout purchases")
-    ax.legend()
-    return ax
+    return set_labels(
+        ax,
+        xlabel="Repeat purchases in the calibration period",
+        ylabel="Average purchases in the holdout period",
+        title="Actual vs predicted holdout purchases",
+        legend=True,
+    )
 
 
 def plot_tracking(report: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -234,18 +217,17 @@ def plot_tracking(report: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes
     matplotlib.axes.Axes
     """
     curve = _table(report, "tracking", ["date", "actual", "predicted"], "plot_tracking")
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.plot(curve["date"], curve["actual"], label="actual", **kwargs)
     ax.plot(curve["date"], curve["predicted"], linestyle="--", label="model", **kwargs)
     if "in_calibration" in curve and not curve["in_calibration"].all():
         end = curve.loc[curve["in_calibration"], "date"].max()
         ax.axvline(end, color="grey", linestyle=":", label="end of calibration")
-    _date_axis(ax)
-    ax.set_xlabel("Date")
-    ax.set_ylabel("Cumulative repeat purchases")
-    ax.set_title("Tracking: cumulative repeat purchases")
-    ax.legend()
-    return ax
+    date_axis(ax)
+    title = "Tracking: cumulative repeat purchases"
+    return set_labels(
+        ax, xlabel="Date", ylabel="Cumulative repeat purchases", title=title, legend=True
+    )
 
 
 def plot_repeat_histogram(
@@ -290,15 +272,14 @@ def plot_repeat_histogram(
     expected = probs @ counts
     expected = np.append(expected, max(len(data) - expected.sum(), 0.0))
     x = np.arange(max_frequency + 1)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.bar(x - 0.2, actual, width=0.4, label="actual", **kwargs)
     ax.bar(x + 0.2, expected, width=0.4, label="model", **kwargs)
     ax.set_xticks(x, [*map(str, n), f"{max_frequency}+"])
-    ax.set_xlabel("Repeat purchases per customer")
-    ax.set_ylabel("Customers")
-    ax.set_title("Repeat purchases per customer: actual vs model")
-    ax.legend()
-    return ax
+    title = "Repeat purchases per customer: actual vs model"
+    return set_labels(
+        ax, xlabel="Repeat purchases per customer", ylabel="Customers", title=title, legend=True
+    )
 
 
 def plot_clv_distribution(
@@ -334,7 +315,7 @@ def plot_clv_distribution(
         clv = clv["clv"]
     values = np.asarray(clv, dtype=float)
     values = values[np.isfinite(values)]
-    ax = _axes(ax)
+    ax = get_axes(ax)
     edges: Any = bins
     if log_scale:
         positive = values[values > 0]
@@ -344,11 +325,10 @@ def plot_clv_distribution(
     ax.hist(values, bins=edges, label="customers", **kwargs)
     ax.axvline(np.median(values), color="black", linestyle="--", label="median")
     ax.axvline(np.mean(values), color="red", linestyle=":", label="mean")
-    ax.set_xlabel("Customer lifetime value")
-    ax.set_ylabel("Customers")
-    ax.set_title("Distribution of customer lifetime value")
-    ax.legend()
-    return ax
+    title = "Distribution of customer lifetime value"
+    return set_labels(
+        ax, xlabel="Customer lifetime value", ylabel="Customers", title=title, legend=True
+    )
 
 
 def plot_probability_alive_history(
@@ -421,20 +401,17 @@ def plot_probability_alive_history(
     )
     alive = np.asarray(model.probability_alive(history), dtype=float)
     when = pd.PeriodIndex.from_ordinals(periods, freq=unit).start_time
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.plot(when, alive, label="P(alive)", **kwargs)
     if horizon is not None:
         buys = 1 - np.asarray(model.probability_no_purchase(history, horizon), dtype=float)
-        label = f"P(buys in next {horizon:g} {_unit_name(model)})"
-        ax.plot(when, buys, linestyle="--", label=label, **kwargs)
+        buys_label = f"P(buys in next {horizon:g} {_unit_name(model)})"
+        ax.plot(when, buys, linestyle="--", label=buys_label, **kwargs)
     for i, day in enumerate(sorted(mine.unique())):
         ax.axvline(
             day, color="grey", linestyle=":", alpha=0.7, label="purchase" if i == 0 else None
         )
     ax.set_ylim(0, 1.05)
-    _date_axis(ax)
-    ax.set_xlabel("Date")
-    ax.set_ylabel("Probability")
-    ax.set_title(f"P(alive) history of customer {customer_id}")
-    ax.legend()
-    return ax
+    date_axis(ax)
+    title = f"P(alive) history of customer {customer_id}"
+    return set_labels(ax, xlabel="Date", ylabel="Probability", title=title, legend=True)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
 
 from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import DataValidationError
+from churnlab.plotting._common import get_axes, set_labels, thousands_axis, unit_name
 
 __all__ = [
     "plot_cleaning_report",
@@ -28,16 +27,6 @@ __all__ = [
     "plot_repeat_purchases",
     "plot_rfm_overview",
 ]
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
-
-
-def _thousands(ax_axis: Any) -> None:
-    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def plot_cleaning_report(report: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -56,15 +45,15 @@ def plot_cleaning_report(report: Any, *, ax: Axes | None = None, **kwargs: Any) 
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 4))
     counts = {"kept": report.kept_rows, **{k: v for k, v in report.dropped.items() if v}}
     frame = pd.DataFrame({"reason": list(counts), "rows": list(counts.values())})
     frame["kind"] = np.where(frame["reason"] == "kept", "kept", "dropped")
     palette = {"kept": "#2e7d32", "dropped": "#c62828"}
     sns.barplot(frame, x="rows", y="reason", hue="kind", palette=palette, ax=ax, **kwargs)
-    _thousands(ax.xaxis)
-    ax.set(xlabel="rows", ylabel="", title=f"Where the {report.input_rows:,} input rows went")
-    return ax
+    thousands_axis(ax.xaxis)
+    title = f"Where the {report.input_rows:,} input rows went"
+    return set_labels(ax, xlabel="rows", ylabel="", title=title)
 
 
 def plot_date_coverage(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -88,12 +77,11 @@ def plot_date_coverage(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: 
         raise DataValidationError(
             "plot_date_coverage: the transactions are empty; nothing to plot."
         )
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 4))
     daily = data[config.DATE].dt.normalize().value_counts().sort_index()
     n_days = max(1, (daily.index.max() - daily.index.min()).days + 1)
     sns.histplot(x=daily.index, weights=daily.to_numpy(), bins=n_days, ax=ax, **kwargs)
-    ax.set(xlabel="date", ylabel="transaction lines per day", title="Date coverage")
-    return ax
+    return set_labels(ax, xlabel="date", ylabel="transaction lines per day", title="Date coverage")
 
 
 def plot_monthly_activity(monthly: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -115,7 +103,7 @@ def plot_monthly_activity(monthly: pd.DataFrame, *, ax: Axes | None = None, **kw
     require_columns(
         monthly, ["customers", "new_customers", "orders"], where="plot_monthly_activity"
     )
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 4))
     long = (
         monthly[["customers", "new_customers", "orders"]]
         .rename(columns={"new_customers": "new customers"})
@@ -124,9 +112,8 @@ def plot_monthly_activity(monthly: pd.DataFrame, *, ax: Axes | None = None, **kw
         .melt(id_vars="month", var_name="measure", value_name="count")
     )
     sns.lineplot(long, x="month", y="count", hue="measure", marker="o", ax=ax, **kwargs)
-    _thousands(ax.yaxis)
-    ax.set(xlabel="month", ylabel="count", title="Customers and orders per month")
-    return ax
+    thousands_axis(ax.yaxis)
+    return set_labels(ax, xlabel="month", ylabel="count", title="Customers and orders per month")
 
 
 def plot_order_values(values: pd.Series, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -151,13 +138,14 @@ def plot_order_values(values: pd.Series, *, ax: Axes | None = None, **kwargs: An
         raise DataValidationError(
             "plot_order_values: no positive order values to plot; check the amount column."
         )
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 4))
     sns.histplot(x=positive, log_scale=True, bins=50, ax=ax, color="#6a51a3", **kwargs)
     median = float(positive.median())
     ax.axvline(median, color="black", linestyle="--", label=f"median {median:,.2f}")
-    ax.legend()
-    ax.set(xlabel="order value (log scale)", ylabel="orders", title="Order value distribution")
-    return ax
+    title = "Order value distribution"
+    return set_labels(
+        ax, xlabel="order value (log scale)", ylabel="orders", title=title, legend=True
+    )
 
 
 def plot_repeat_purchases(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -177,17 +165,16 @@ def plot_repeat_purchases(table: pd.DataFrame, *, ax: Axes | None = None, **kwar
     matplotlib.axes.Axes
     """
     require_columns(table, ["customers"], where="plot_repeat_purchases")
-    ax = _axes(ax, (6, 4))
+    ax = get_axes(ax, (6, 4))
     frame = table.reset_index()
     label = frame.columns[0]
     sns.barplot(frame, x=label, y="customers", color="#1f77b4", ax=ax, **kwargs)
-    _thousands(ax.yaxis)
+    thousands_axis(ax.yaxis)
     share = table.attrs.get("repeat_share")
     title = "Customers by number of orders"
     if share is not None:
         title += f" (repeat buyers: {share:.0%})"
-    ax.set(xlabel="orders per customer", ylabel="customers", title=title)
-    return ax
+    return set_labels(ax, xlabel="orders per customer", ylabel="customers", title=title)
 
 
 def plot_rfm_overview(summary: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -209,11 +196,11 @@ def plot_rfm_overview(summary: pd.DataFrame, *, ax: Axes | None = None, **kwargs
     """
     cols = [config.FREQUENCY, config.RECENCY, config.MONETARY_VALUE]
     require_columns(summary, cols, where="plot_rfm_overview")
-    ax = _axes(ax, (7, 5))
+    ax = get_axes(ax, (7, 5))
     frame = summary[cols].copy()
     cap = float(frame[config.MONETARY_VALUE].quantile(0.95)) if len(frame) else 0.0
     frame["average order value"] = frame[config.MONETARY_VALUE].clip(upper=cap)
-    unit = {"D": "days", "W": "weeks", "M": "months"}.get(summary.attrs.get("time_unit"), "periods")
+    unit = unit_name(summary.attrs.get("time_unit"))
     sns.scatterplot(
         frame,
         x=config.RECENCY,
@@ -225,9 +212,9 @@ def plot_rfm_overview(summary: pd.DataFrame, *, ax: Axes | None = None, **kwargs
         ax=ax,
         **kwargs,
     )
-    ax.set(
+    return set_labels(
+        ax,
         xlabel=f"recency ({unit} between first and last purchase)",
         ylabel="repeat purchases",
         title="RFM overview",
     )
-    return ax

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 
 from churnlab.data.validation import require_columns
+from churnlab.plotting._common import get_axes, percent_axis, set_labels
 
 __all__ = [
     "plot_engagement_before_churn",
@@ -19,12 +20,6 @@ __all__ = [
 ]
 
 ADDRESSABLE_COLOR, OTHER_COLOR = "#1f77b4", "#b0b0b0"
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_reason_distribution(
@@ -51,15 +46,14 @@ def plot_reason_distribution(
         distribution, ["share", "share_lower", "share_upper"], where="plot_reason_distribution"
     )
     data = distribution.sort_values("share").tail(top)
-    ax = _axes(ax, (7, 0.4 * len(data) + 1.5))
+    ax = get_axes(ax, (7, 0.4 * len(data) + 1.5))
     err = np.vstack([data["share"] - data["share_lower"], data["share_upper"] - data["share"]])
     kwargs.setdefault("color", ADDRESSABLE_COLOR)
     ax.barh(data.index.astype(str), data["share"], xerr=err, capsize=3, **kwargs)
     level = distribution.attrs.get("confidence", 0.95)
-    ax.set_xlabel(f"share of churned customers ({level:.0%} Wilson interval)")
-    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_title("Why customers left")
-    return ax
+    percent_axis(ax.xaxis)
+    xlabel = f"share of churned customers ({level:.0%} Wilson interval)"
+    return set_labels(ax, xlabel=xlabel, title="Why customers left")
 
 
 def plot_value_lost_by_reason(
@@ -88,17 +82,19 @@ def plot_value_lost_by_reason(
     """
     require_columns(value_lost, [column, "addressable"], where="plot_value_lost_by_reason")
     data = value_lost.sort_values(column)
-    ax = _axes(ax, (7, 0.4 * len(data) + 1.5))
+    ax = get_axes(ax, (7, 0.4 * len(data) + 1.5))
     colors = np.where(data["addressable"], ADDRESSABLE_COLOR, OTHER_COLOR)
     ax.barh(data.index.astype(str), data[column], color=colors, **kwargs)
     handles = [
-        plt.matplotlib.patches.Patch(color=ADDRESSABLE_COLOR, label="addressable"),
-        plt.matplotlib.patches.Patch(color=OTHER_COLOR, label="not addressable"),
+        Patch(color=ADDRESSABLE_COLOR, label="addressable"),
+        Patch(color=OTHER_COLOR, label="not addressable"),
     ]
-    ax.legend(handles=handles, loc="lower right")
-    ax.set_xlabel(column.replace("_", " "))
-    ax.set_title("Value lost by churn reason")
-    return ax
+    return set_labels(
+        ax,
+        xlabel=column.replace("_", " "),
+        title="Value lost by churn reason",
+        legend={"handles": handles, "loc": "lower right"},
+    )
 
 
 def plot_reason_mix(crosstab: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -118,15 +114,21 @@ def plot_reason_mix(crosstab: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (8, 0.5 * crosstab.shape[1] + 2))
+    ax = get_axes(ax, (8, 0.5 * crosstab.shape[1] + 2))
     kwargs.setdefault("stacked", True)
     kwargs.setdefault("colormap", "tab10")
     crosstab.T.plot.barh(ax=ax, **kwargs)
-    ax.set_xlabel("share of the group's churned customers")
-    ax.set_ylabel(str(crosstab.columns.name or ""))
-    ax.legend(title=str(crosstab.index.name or ""), bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title("Reason mix by group")
-    return ax
+    return set_labels(
+        ax,
+        xlabel="share of the group's churned customers",
+        ylabel=str(crosstab.columns.name or ""),
+        title="Reason mix by group",
+        legend={
+            "title": str(crosstab.index.name or ""),
+            "bbox_to_anchor": (1.01, 1),
+            "loc": "upper left",
+        },
+    )
 
 
 def plot_engagement_before_churn(
@@ -159,7 +161,7 @@ def plot_engagement_before_churn(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (7, 4))
+    ax = get_axes(ax, (7, 4))
     if "periods_before_churn" in trajectories.columns:
         x, data, title = "periods_before_churn", trajectories, "Engagement before churn"
         value = value or "spend_index"
@@ -178,8 +180,10 @@ def plot_engagement_before_churn(
             label=name,
             **kwargs,
         )
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(value.replace("_", " "))
-    ax.legend(title=by, fontsize="small")
-    ax.set_title(title)
-    return ax
+    return set_labels(
+        ax,
+        xlabel=x.replace("_", " "),
+        ylabel=value.replace("_", " "),
+        title=title,
+        legend={"title": by, "fontsize": "small"},
+    )

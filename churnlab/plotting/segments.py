@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
 from churnlab.data.validation import require_columns
+from churnlab.plotting._common import get_axes, set_labels
 
 __all__ = [
     "plot_cluster_profiles",
@@ -18,12 +18,6 @@ __all__ = [
     "plot_segment_sizes",
     "plot_value_loyalty_grid",
 ]
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (8, 5)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_segment_sizes(
@@ -47,18 +41,16 @@ def plot_segment_sizes(
     matplotlib.axes.Axes
     """
     require_columns(segments, ["segment"], where="plot_segment_sizes")
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 5))
     if value is None:
         sizes = segments["segment"].value_counts(sort=False)
-        label = "customers"
+        measure = "customers"
     else:
         sizes = value.reindex(segments.index).groupby(segments["segment"], observed=False).sum()
-        label = "value"
+        measure = "value"
     sizes = sizes.iloc[::-1]
     ax.barh(sizes.index.astype(str), sizes.to_numpy(), **kwargs)
-    ax.set_xlabel(label)
-    ax.set_title(f"RFM segments by {label}")
-    return ax
+    return set_labels(ax, xlabel=measure, title=f"RFM segments by {measure}")
 
 
 def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -78,7 +70,7 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     matplotlib.axes.Axes
     """
     require_columns(health, ["health_score", "tier"], where="plot_health_tiers")
-    ax = _axes(ax)
+    ax = get_axes(ax, (8, 5))
     palette = {"Good": "tab:green", "Average": "tab:orange", "Poor": "tab:red"}
     sns.histplot(
         data=health,
@@ -90,8 +82,7 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         ax=ax,
         **kwargs,
     )
-    ax.set_title("Customer health score by tier")
-    return ax
+    return set_labels(ax, title="Customer health score by tier")
 
 
 def plot_value_loyalty_grid(
@@ -114,14 +105,11 @@ def plot_value_loyalty_grid(
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (6, 4.5))
+    ax = get_axes(ax, (6, 4.5))
     sns.heatmap(
         summary.astype(float), annot=True, fmt=fmt, cmap="RdYlGn_r", cbar=False, ax=ax, **kwargs
     )
-    ax.set_xlabel("churn risk")
-    ax.set_ylabel("value (CLV)")
-    ax.set_title("Value x loyalty")
-    return ax
+    return set_labels(ax, xlabel="churn risk", ylabel="value (CLV)", title="Value x loyalty")
 
 
 def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -140,7 +128,7 @@ def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (10, 6))
+    ax = get_axes(ax, (10, 6))
     normalized = bool(matrix.max(numeric_only=True).max() <= 1.0 + 1e-9)
     options = {
         "annot": len(matrix) <= 24,
@@ -151,10 +139,12 @@ def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     options.update(kwargs)
     sns.heatmap(matrix.astype(float), ax=ax, **options)
     ax.set_yticklabels([str(i) for i in matrix.index], rotation=0)
-    ax.set_xlabel("periods since first purchase")
-    ax.set_ylabel("cohort (first purchase)")
-    ax.set_title(f"Cohort retention ({matrix.attrs.get('values', 'customers')})")
-    return ax
+    return set_labels(
+        ax,
+        xlabel="periods since first purchase",
+        ylabel="cohort (first purchase)",
+        title=f"Cohort retention ({matrix.attrs.get('values', 'customers')})",
+    )
 
 
 def plot_cluster_profiles(profiles: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -173,7 +163,7 @@ def plot_cluster_profiles(profiles: pd.DataFrame, *, ax: Axes | None = None, **k
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax, (10, 4))
+    ax = get_axes(ax, (10, 4))
     data = profiles.drop(columns=["share"], errors="ignore").astype(float)
     span = (data.max() - data.min()).replace(0, 1)
     sns.heatmap(
@@ -185,5 +175,4 @@ def plot_cluster_profiles(profiles: pd.DataFrame, *, ax: Axes | None = None, **k
         ax=ax,
         **kwargs,
     )
-    ax.set_title("Cluster profiles (medians; colour = relative level)")
-    return ax
+    return set_labels(ax, title="Cluster profiles (medians; colour = relative level)")

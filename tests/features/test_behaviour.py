@@ -5,10 +5,10 @@ import pytest
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.features.behaviour import (
     FEATURE_DESCRIPTIONS,
-    BehaviourFeatures,
     behaviour_features,
     returns_from_dropped,
 )
+from churnlab.features.behaviour_transformer import BehaviourFeatures
 
 
 def test_known_values_on_tiny_log(tiny_transactions):

@@ -16,7 +16,8 @@ from churnlab.exceptions import (
     DataValidationError,
     ModelNotFittedError,
 )
-from churnlab.models._base import check_counts, check_time, compress_rows
+from churnlab.models._base import compress_rows
+from churnlab.models._validation import check_counts, check_time
 from churnlab.models.bgnbd import BetaGeoModel
 from churnlab.models.mbgnbd import ModifiedBetaGeoModel
 from churnlab.models.pareto_nbd import ParetoNBDModel
