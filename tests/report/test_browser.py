@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -119,6 +120,8 @@ class DevTools:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory):
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):  # .ci/run installs it: in CI a missing browser is a failure
+            pytest.fail("headless Chromium is missing although .ci/run installs it")
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     profile = tmp_path_factory.mktemp("chromium-profile")
     process = subprocess.Popen(
