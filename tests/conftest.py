@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -59,10 +60,12 @@ def random_transactions() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def spark_session():
     """A local, single-core Spark session shared by the Spark tests."""
-    if os.environ.get("CI"):  # CI runs the Spark tests; a missing pyspark must fail, not skip
+    if os.environ.get("CI"):  # CI runs the Spark tests: a missing pyspark or Java must fail
         import pyspark.sql as pyspark_sql
     else:
         pyspark_sql = pytest.importorskip("pyspark.sql")
+        if shutil.which("java") is None:
+            pytest.skip("Spark needs Java (apt-get install openjdk-17-jre-headless)")
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
         .appName("churnlab-tests")
