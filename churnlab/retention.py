@@ -320,6 +320,29 @@ def model_retention(transaction_model: Any, t: float) -> float:
     return float(min(max(value / special.beta(a, b), 0.0), 1.0))
 
 
+def observed_annual_retention(transactions: Any) -> float:
+    """Yearly retention observed in a log: the mean quarterly retention rate, compounded.
+
+    Quarterly rates (:func:`period_retention` with ``period="Q"``) are capped at 1 and
+    averaged, then raised to the 4th power. This is the baseline to use in
+    :func:`what_if_retention` when the fitted model sees almost no dropout.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path or ibis.Table
+        Canonical transaction log.
+
+    Returns
+    -------
+    float
+        Yearly retention in [0, 1], or NaN when the log spans less than two quarters.
+    """
+    quarterly = period_retention(transactions, period="Q")["retention_rate"].dropna()
+    if quarterly.empty:
+        return float("nan")
+    return float(quarterly.clip(upper=1).mean() ** 4)
+
+
 def what_if_retention(
     transaction_model: Any,
     spend_model: Any,

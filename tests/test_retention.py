@@ -7,6 +7,7 @@ from churnlab.retention import (
     churn_rate,
     cohort_matrix,
     model_retention,
+    observed_annual_retention,
     period_retention,
     repeat_purchase_rate,
     retention_rate,
@@ -121,3 +122,15 @@ def test_what_if_retention():
         what_if_retention(model, model, data, baseline_retention=1.5)
     with pytest.raises(ConfigError, match="horizon=1"):
         what_if_retention(model, model, data, horizon=1)
+
+
+def test_observed_annual_retention_compounds_the_mean_quarterly_rate():
+    # Q2: 4 active in Q1, 2 of them active in Q2, none new -> (2 - 0) / 4 = 0.5
+    # Q3: 2 active in Q2; a returns and e is new -> (2 - 1) / 2 = 0.5; yearly 0.5 ** 4
+    rows = [(c, "2024-01-15") for c in "abcd"] + [("a", "2024-04-10"), ("b", "2024-05-01")]
+    rows += [("a", "2024-07-20"), ("e", "2024-08-02")]
+    log = pd.DataFrame(rows, columns=["customer_id", "date"])
+    log["date"] = pd.to_datetime(log["date"])
+    log["amount"] = 10.0
+    assert observed_annual_retention(log) == pytest.approx(0.5**4)
+    assert np.isnan(observed_annual_retention(log.iloc[:4]))

@@ -55,7 +55,10 @@ body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 0 1.5rem; }
   tabular-nums; }
 """
 
-_HIDE_CODE_CSS = ".jp-Cell-inputWrapper, .jp-InputArea { display: none !important; }\n"
+# Only code cells: a markdown cell's rendered text also sits in an "input" area.
+_HIDE_CODE_CSS = (
+    ".jp-CodeCell .jp-Cell-inputWrapper, .jp-CodeCell .jp-InputArea { display: none !important; }\n"
+)
 
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}

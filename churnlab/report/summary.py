@@ -147,7 +147,7 @@ def score_base(
     from churnlab.models.churn_drivers import customer_reasons
     from churnlab.models.clv import customer_lifetime_value
     from churnlab.models.gamma_gamma import GammaGammaModel
-    from churnlab.retention import what_if_retention
+    from churnlab.retention import observed_annual_retention, what_if_retention
 
     if reasons not in {"actions", "all", "none"}:
         raise ConfigError(f"reasons must be 'actions', 'all' or 'none', got {reasons!r}.")
@@ -217,7 +217,15 @@ def score_base(
         )
         .sort_values("revenue_at_risk", ascending=False)
     )
-    what_if = what_if_retention(bgnbd, spend, summary, points=[retention_points], horizon=36)
+    observed = observed_annual_retention(data)
+    what_if = what_if_retention(
+        bgnbd,
+        spend,
+        summary,
+        points=[retention_points],
+        horizon=36,
+        baseline_retention=observed if 0 < observed < 1 else None,
+    )
     last = data.groupby(config.CUSTOMER_ID)[config.DATE].max()
     horizon_start = end - pd.Timedelta(days=churn_horizon_months * config.TIME_UNIT_DAYS["M"])
     year_ago = end - pd.Timedelta(days=365)

@@ -36,16 +36,19 @@ FLAGS = [
 CHECKS = """(() => {
   const visible = (el) => el.getClientRects().length > 0;
   const code = document.querySelectorAll(
-    '.jp-InputArea, .jp-Cell-inputWrapper, .jp-InputPrompt, .jp-Editor, .CodeMirror');
+    '.jp-CodeCell .jp-InputArea, .jp-CodeCell .jp-Cell-inputWrapper, .jp-InputPrompt, '
+    + '.jp-Editor, .CodeMirror');
+  const target = (id) =>
+    document.getElementById(id) || document.getElementById(decodeURIComponent(id));
   const toc = Array.from(document.querySelectorAll('nav.churnlab-toc a'));
   return JSON.stringify({
     images: Array.from(document.images).map((i) => ({complete: i.complete, width: i.naturalWidth})),
     visibleCode: Array.from(code).filter(visible).length,
     tocLinks: toc.length,
     // as browsers do: the fragment as written, then percent-decoded
+    // a TOC entry must lead to a heading the reader can see
     brokenToc: toc.map((a) => a.getAttribute('href').slice(1))
-                  .filter((id) => !document.getElementById(id)
-                                  && !document.getElementById(decodeURIComponent(id))),
+                  .filter((id) => !target(id) || !visible(target(id))),
     links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')),
     cells: Array.from(document.querySelectorAll('td')).map((td) => td.textContent),
     scripts: Array.from(document.querySelectorAll('script[src]')).map((s) => s.src),
