@@ -323,6 +323,11 @@ class BaseModel(BaseEstimator):
             f"{self.summary_.to_html(float_format=lambda v: f'{v:.4g}')}</div>"
         )
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        # Jupyter prefers this to _repr_html_; scikit-learn's version would show its
+        # estimator diagram instead of the fitted parameters.
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
 
 class TransactionModel(BaseModel):
     """Base class of the BG/NBD family: fitted on ``frequency``, ``recency`` and ``T``."""

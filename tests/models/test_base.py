@@ -133,6 +133,9 @@ def test_estimator_contract_and_repr(bg_cdnow):
     assert "fitted on 2,357 customers" in text and "r=0.2426" in text
     page = bg_cdnow._repr_html_()
     assert "<table" in page and "std_error" in page and "time unit 'W'" in page
+    # Jupyter asks for the mime bundle first: it must show the same table, not sklearn's diagram
+    bundle = bg_cdnow._repr_mimebundle_()
+    assert bundle["text/html"] == page and bundle["text/plain"] == text
     assert bg_cdnow.params_.index.tolist() == ["r", "alpha", "a", "b"]
     assert bg_cdnow.covariance_.index.tolist() == ["r", "alpha", "a", "b"]
 
