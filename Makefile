@@ -36,6 +36,7 @@ format: $(STAMP) ## Reformat the code with ruff
 bench: $(STAMP) ## Run the side-by-side benchmarks (slow; results go to BENCHMARKS.md by hand)
 	$(BIN)/python benchmarks/bench_rfm.py
 	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_features.py
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/
