@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from churnlab.data import CleaningPolicy, CleaningReport, load_table, load_transactions
-from churnlab.data.validation import check_delimiter, to_numeric_column
+from churnlab.data.validation import check_delimiter, parse_date, period_days, to_numeric_column
 from churnlab.exceptions import ConfigError, DataValidationError
 
 
@@ -206,3 +206,18 @@ def test_all_null_order_id_column(tiny_transactions):
     log = tiny_transactions.assign(InvoiceNo=None)
     with pytest.raises(DataValidationError, match=r"order_id column 'InvoiceNo' has no values"):
         load_transactions(log, order_id="InvoiceNo")
+
+
+def test_date_and_time_unit_parameters():
+    assert parse_date("2011-09-01", name="cutoff") == pd.Timestamp("2011-09-01")
+    with pytest.raises(ConfigError, match=r"cutoff='soon' is not a date"):
+        parse_date("soon", name="cutoff")
+    with pytest.raises(ConfigError, match="cutoff is missing"):
+        parse_date(None, name="cutoff")
+    with pytest.raises(ConfigError, match="cutoff must be a timezone-naive date"):
+        parse_date(pd.Timestamp("2011-09-01", tz="UTC"), name="cutoff")
+    assert period_days("W") == 7.0
+    with pytest.raises(
+        ConfigError, match=r"horizon_unit='Y' is not a known time unit.*'D', 'W', 'M'"
+    ):
+        period_days("Y", name="horizon_unit")
