@@ -33,3 +33,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CHURNLAB_DATA_DIR", PROJECT_ROOT / "data"))
 NOTEBOOKS_DIR = Path(os.environ.get("CHURNLAB_NOTEBOOKS_DIR", PROJECT_ROOT / "notebooks"))
 REPORTS_DIR = Path(os.environ.get("CHURNLAB_REPORTS_DIR", PROJECT_ROOT / "reports"))
+
+#: Column-mapping and reading options of a transaction source, accepted with the same
+#: names by ``load_transactions``, ``datasets.load_source``, ``churnlab score``,
+#: ``churnlab report`` and the report config (``[data]`` table).
+SOURCE_OPTIONS = (
+    "customer_id",
+    "date",
+    "amount",
+    "quantity",
+    "price",
+    "order_id",
+    "product_id",
+    "date_format",
+    "dayfirst",
+    "encoding",
+    "sheet",
+    "timezone",
+)
