@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from churnlab.markup import escape_markdown
 from churnlab.reasons.analysis import addressable_share, value_lost_by_reason
 from churnlab.reasons.engagement import engagement_by_reason, engagement_trajectories, usage_by_band
 from churnlab.reasons.records import COMMENT, EVIDENCE, STATED
@@ -32,7 +33,7 @@ def headline(records: pd.DataFrame) -> str:
     revenue = records["revenue_to_date"].sum(min_count=1)
     clv = records["clv_lost"].sum(min_count=1)
     value = value_lost_by_reason(records)
-    top, row = value.index[0], value.iloc[0]
+    top, row = escape_markdown(value.index[0]), value.iloc[0]
     if pd.isna(revenue):
         return (
             f"**{n:,} customers churned** (the data holds no revenue, so value lost is not "
@@ -123,7 +124,7 @@ def engagement_overview(
     traj = engagement_trajectories(transactions, records, n_periods=n_periods, time_unit=time_unit)
     patterns = engagement_by_reason(records)
     parts = [
-        f"{name}: {row['share_fading']:.0%} faded first"
+        f"{escape_markdown(name)}: {row['share_fading']:.0%} faded first"
         for name, row in patterns.iterrows()
         if row["customers_with_history"] >= 5
     ]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from churnlab.config import CHURNED, DATE, TIME_UNIT_DAYS
 from churnlab.exceptions import ConfigError
+from churnlab.markup import escape_markdown
 from churnlab.reasons.build import churn_record
 from churnlab.reasons.records import REASON_COLUMNS, load_churn_reasons
 
@@ -100,12 +101,17 @@ def records_for_source(
             reasons=loaded, transactions=tx, n_periods=n_periods, time_unit=time_unit
         )
         text = (
-            f"Transaction log {os.fspath(data_source)!r} joined to the reasons table "
-            f"{os.fspath(reasons_source)!r} ({loaded.report.kept_rows:,} records kept of "
+            f"Transaction log {_quoted(data_source)} joined to the reasons table "
+            f"{_quoted(reasons_source)} ({loaded.report.kept_rows:,} records kept of "
             f"{loaded.report.input_rows:,})."
         )
         return ReasonRecords(records, tx, text)
     return _records_from_drivers(tx, data_source, random_state, n_periods, time_unit, horizon)
+
+
+def _quoted(source: str | os.PathLike[str]) -> str:
+    """Return a data source name or path as quoted, Markdown-safe text."""
+    return f"'{escape_markdown(os.fspath(source))}'"
 
 
 def _canonical_columns(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -149,7 +155,7 @@ def _records_from_drivers(
         time_unit=time_unit,
     )
     text = (
-        f"Transaction log {os.fspath(data_source)!r} without stated reasons: a customer "
+        f"Transaction log {_quoted(data_source)} without stated reasons: a customer "
         f"counts as churned after {horizon:g} months without a purchase (cutoff "
         f"{cutoff.date()}), and the churn classifier's top driver stands in as the reason."
     )

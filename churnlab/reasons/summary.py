@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.data.validation import require_columns
+from churnlab.markup import escape_markdown
 from churnlab.reasons.analysis import (
     addressable_share,
     reason_associations,
@@ -219,10 +220,10 @@ def recommendations(
     if (records[EVIDENCE] == STATED).mean() < 0.5:
         prefix = "Based on classifier drivers (model evidence, not stated reasons): "
     if not addressable.empty:
-        top = addressable.index[0]
+        top = escape_markdown(addressable.index[0])
         row = addressable.iloc[0]
         details = records.loc[records[CATEGORY] == top, REASON].value_counts().head(2)
-        named = " and ".join(f"'{r}' ({c:,})" for r, c in details.items())
+        named = " and ".join(f"'{escape_markdown(r)}' ({c:,})" for r, c in details.items())
         money = (
             f" and {format_amount(row['revenue_lost'])} of revenue to date "
             f"({row['revenue_share']:.0%} of revenue lost)"
@@ -247,7 +248,8 @@ def recommendations(
         v = associations.loc[d["factor"], "cramers_v"]
         method = CORRECTION_NAMES.get(associations.attrs.get("correction", "fdr_bh"), "the")
         out.append(
-            f"Target customers whose {label} is '{d['level']}': '{d['reason']}' explains "
+            f"Target customers whose {escape_markdown(label)} is '{escape_markdown(d['level'])}': "
+            f"'{escape_markdown(d['reason'])}' explains "
             f"{d['share_in_group']:.0%} of their churn vs {d['overall_share']:.0%} overall "
             f"({d['lift']:.1f}x; significant after {method} correction, Cramér's V {v:.2f}). "
             f"Action for this group: {_action(str(d['reason']))}."
@@ -278,7 +280,7 @@ def recommendations(
             else per["revenue_lost"] / per["customers"]
         ).sort_values("per_customer", ascending=False)
         if not per.empty:
-            name, best = per.index[0], per.iloc[0]
+            name, best = escape_markdown(per.index[0]), per.iloc[0]
             avg = records["clv_lost" if use_clv else "revenue_to_date"].mean()
             out.append(
                 f"Protect high-value customers from '{name}': the {int(best['customers']):,} "
@@ -317,6 +319,6 @@ def _early_churn(records: pd.DataFrame, threshold: float) -> str | None:
     return (
         f"Strengthen onboarding: {share:.0%} of churned customers ({len(early):,}) left within "
         f"their first {first.split()[0].split('-')[-1]} months, and {top.iloc[0] / len(early):.0%} "
-        f"of them for '{top.index[0]}'. Check in with new customers before their first renewal "
-        f"and {_action(str(top.index[0]))}."
+        f"of them for '{escape_markdown(top.index[0])}'. Check in with new customers before "
+        f"their first renewal and {_action(str(top.index[0]))}."
     )

@@ -6,7 +6,8 @@ page works offline as a single file. Each page gets a header (run id, time,
 parameters, data source and fingerprint, package versions), a table of contents
 built from the page's own headings, and a footer saying how to reproduce the
 run. Every value from the run is HTML-escaped here; tables rendered by pandas
-are already escaped by pandas.
+are already escaped by pandas. Both the stakeholder and the debug page then go
+through the allow-list sanitiser (:mod:`churnlab.report.sanitise`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,13 @@ from pathlib import Path
 import nbformat
 
 from churnlab.report.kpis import strip_kpi_outputs
+from churnlab.report.sanitise import sanitise_page
 
 __all__ = ["RunContext", "export_debug_html", "export_report_html"]
 
 _TOC_MARKER = "<!-- churnlab:toc -->"
 _HEADING = re.compile(r"<h([1-3])\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.I | re.S)
-_SCRIPT_OPEN = re.compile(r"<(/?script)\b", re.I)
-_HANDLER = re.compile(r"""\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
-_JS_URL = re.compile(r"""(href|src|action)\s*=\s*(["']?)\s*javascript:""", re.I)
 
 _CSS = """
 body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 0 1.5rem; }
@@ -149,29 +147,6 @@ def _footer(context: RunContext) -> str:
     )
 
 
-def _defuse(markup: str) -> str:
-    """Remove scripts, event handlers and ``javascript:`` URLs from output HTML.
-
-    A safety net only: tables must still be escaped when rendered (pandas
-    ``to_html`` does; Styler needs ``escape="html"``, see
-    :func:`churnlab.report.tables.styled`).
-    """
-    markup = _SCRIPT.sub("", markup)
-    markup = _SCRIPT_OPEN.sub(r"&lt;\1", markup)
-    markup = _TAG.sub(lambda m: _JS_URL.sub(r"\1=\2#", _HANDLER.sub("", m.group(0))), markup)
-    return markup
-
-
-def _defuse_outputs(nb: nbformat.NotebookNode) -> None:
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            for mime in ("text/html", "text/markdown"):
-                if mime in data:
-                    text = data[mime]
-                    data[mime] = _defuse("".join(text) if isinstance(text, list) else text)
-
-
 def _toc(body: str) -> str:
     items = []
     for level, anchor, inner in _HEADING.findall(body):
@@ -243,7 +218,6 @@ def export_report_html(
     """
     nb = copy.deepcopy(notebook)
     strip_kpi_outputs(nb)
-    _defuse_outputs(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [
@@ -257,7 +231,7 @@ def export_report_html(
     }
     body = _render(nb, name, resources, hide=True)
     body = body.replace(_TOC_MARKER, _toc(body), 1)
-    path.write_text(body, encoding="utf-8")
+    path.write_text(sanitise_page(body), encoding="utf-8")
     return path
 
 
@@ -295,5 +269,6 @@ def export_debug_html(
         "churnlab_toc": "",
         "churnlab_footer": _footer(context),
     }
-    path.write_text(_render(nb, name, resources, hide=False), encoding="utf-8")
+    page = _render(nb, name, resources, hide=False)
+    path.write_text(sanitise_page(page), encoding="utf-8")
     return path

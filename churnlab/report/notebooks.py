@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from churnlab.exceptions import ConfigError
-from churnlab.report.params import SNAPSHOT_SOURCES, ReportConfig
+from churnlab.report.params import ReportConfig
 
 __all__ = ["NotebookPlan", "discover_notebooks", "inspect_parameters", "plan_run"]
 
@@ -203,9 +203,8 @@ def plan_run(
 ) -> list[NotebookPlan]:
     """Check the run's parameters against every selected notebook and plan the run.
 
-    The common parameters go to each notebook that declares them, except that a
-    notebook whose default ``data_source`` is a customer snapshot (``"telco"``)
-    keeps it unless its per-notebook parameters set one.
+    The common parameters go to each notebook that declares them: every notebook
+    of a run reads the run's one data source; per-notebook parameters come last.
 
     Parameters
     ----------
@@ -258,8 +257,6 @@ def plan_run(
         values: dict[str, object] = {}
         for name, value in {**common, **extra}.items():
             if name not in declared:
-                continue
-            if name == "data_source" and declared[name] in SNAPSHOT_SOURCES:
                 continue
             values[name] = value
             unused_extra.discard(name)

@@ -30,9 +30,8 @@ __all__ = [
     "parse_override",
 ]
 
-#: Bundled sources that are customer snapshots, not transaction logs. A notebook
-#: whose declared default ``data_source`` is one of these keeps it unless the
-#: run's per-notebook parameters say otherwise.
+#: Bundled sources that are customer snapshots, not transaction logs (run them as
+#: their own report, e.g. ``churnlab report --preset telco``).
 SNAPSHOT_SOURCES = frozenset({"telco"})
 
 

@@ -160,7 +160,7 @@ def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
         source = plan.data_source
         if source in facts:
             continue
-        snapshot = plan.declared.get("data_source") in SNAPSHOT_SOURCES
+        snapshot = source in SNAPSHOT_SOURCES
         sample = int(
             plan.parameters.get("sample_customers", plan.declared.get("sample_customers") or 0)
         )

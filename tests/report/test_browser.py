@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -52,6 +53,8 @@ CHECKS = """(() => {
     links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')),
     cells: Array.from(document.querySelectorAll('td')).map((td) => td.textContent),
     scripts: Array.from(document.querySelectorAll('script[src]')).map((s) => s.src),
+    title: document.title,
+    frames: document.querySelectorAll('iframe, object, embed').length,
   });
 })()"""
 
@@ -117,6 +120,10 @@ class DevTools:
             return f"log: {params['entry'].get('text')} {params['entry'].get('url', '')}"
         if method == "Page.javascriptDialogOpening":
             return f"dialog opened: {params.get('message')}"
+        if method == "Network.requestWillBeSent":
+            url = params.get("request", {}).get("url", "")
+            if not url.startswith(("file:", "data:", "about:")):
+                return f"request sent: {url}"
         return None
 
 
@@ -143,7 +150,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as reply:
             pages = [t for t in json.load(reply) if t["type"] == "page"]
         tools = DevTools(pages[0]["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log"):
+        for domain in ("Page", "Runtime", "Log", "Network"):
             tools.call(f"{domain}.enable")
         yield tools
         tools.ws.close()
@@ -201,3 +208,65 @@ def test_notebook_reports_in_browser(browser: DevTools, notebook_reports) -> Non
             assert checks["tocLinks"] > 0, f"{page.name} has no table of contents"
     failed = [str(r) for r in results if isinstance(r, Exception)]
     assert not failed, failed
+
+
+HOSTILE = '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>'
+HOSTILE_TEXT = [
+    HOSTILE,
+    '<a href="&#106;avascript:alert(2)">Price</a>',
+    "<img src=x onerror=\"document.title='pwned'\">",
+    "[Service](javascript:alert(3))",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory):
+    """Notebook 40 on a log with hostile ids, a hostile file name and hostile reasons."""
+    import numpy as np
+    import pandas as pd
+
+    from churnlab import config
+    from churnlab.report import ReportConfig, run_report
+
+    root = tmp_path_factory.mktemp("hostile")
+    rng = np.random.default_rng(7)
+    ids = [f"<b onmouseover=alert({i})>c{i}</b>" for i in range(80)]
+    rows = [
+        (cid, pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(d)), float(rng.gamma(2, 20)))
+        for i, cid in enumerate(ids)
+        for d in np.sort(rng.integers(0, 200 if i % 2 else 400, size=int(rng.integers(2, 8))))
+    ]
+    log = root / "<img src=x onerror=alert(9)>.csv"
+    pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).to_csv(log, index=False)
+    reasons = root / "reasons.csv"
+    pd.DataFrame(
+        {
+            "customer_id": ids[::2],
+            "category": [HOSTILE_TEXT[i % 4] for i in range(40)],
+            "reason": [HOSTILE_TEXT[(i + 1) % 4] for i in range(40)],
+        }
+    ).to_csv(reasons, index=False)
+    run_config = ReportConfig(
+        notebooks=("40",),
+        notebooks_dir=config.NOTEBOOKS_DIR,
+        output_dir=root / "reports",
+        notebook_parameters={"40": {"data_source": str(log), "reasons_source": str(reasons)}},
+        cell_timeout=300,
+        progress=False,
+    )
+    return run_report(run_config)
+
+
+@pytest.mark.slow
+def test_hostile_reasons_ids_and_path_stay_inert(browser: DevTools, hostile_run) -> None:
+    page = hostile_run.run_dir / "40-churn-reasons.html"
+    text = page.read_text(encoding="utf-8")
+    assert "<iframe" not in text
+    assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|&#)""", text, re.I)
+    checks = _check(browser, page)  # fails on any dialog, console error or request
+    assert checks["frames"] == 0
+    assert checks["title"] != "pwned"
+    body = browser.call(
+        "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
+    )["result"]["value"]
+    assert "<iframe" in body  # the hostile category is shown to the reader as text

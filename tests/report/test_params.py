@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -143,9 +144,9 @@ def test_plan_passes_only_declared_parameters(nb_dir: Path) -> None:
         "sample_customers": 300,
         "random_state": 42,
     }
-    # notebook 40 keeps its snapshot source; the comment holding "=" does not hide it
-    assert plans["40"].parameters == {"sample_customers": 300}
-    assert plans["40"].data_source == "telco"
+    # one data source per run: notebook 40 reads the run's log, not its declared default
+    assert plans["40"].parameters == {"data_source": "online_retail", "sample_customers": 300}
+    assert plans["40"].data_source == "online_retail"
     assert plans["40"].declared["horizon"] == 12.0
 
 
@@ -212,7 +213,10 @@ def test_validate_data_names_source_and_notebook(nb_dir: Path, fake_data: dict) 
 
 def test_validate_data_facts(nb_dir: Path, fake_data: dict) -> None:
     facts = validate_data(plan_run(ReportConfig(notebooks_dir=nb_dir)))
-    assert set(facts) == {"online_retail", "telco"}
+    assert set(facts) == {"online_retail"}  # one data source per run
     assert facts["online_retail"]["customers"] == 2
     assert facts["online_retail"]["fingerprint"].startswith("sha256:")
+    telco = ReportConfig(notebooks_dir=nb_dir, notebooks=("40",))
+    telco = validate_data(plan_run(replace(telco, parameters=ReportParameters("telco"))))
+    assert set(telco) == {"telco"}
     assert ("telco", True, 0) in fake_data["sources"]
