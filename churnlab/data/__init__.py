@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from churnlab.data.cleaning import DROP_REASONS, CleaningPolicy, CleaningReport
+from churnlab.data.customers import LoadedCustomers, load_customers
 from churnlab.data.io import LoadedTransactions, load_table, load_transactions
 from churnlab.data.readers import read_source
 from churnlab.data.validation import format_examples, require_columns
@@ -11,8 +12,10 @@ __all__ = [
     "DROP_REASONS",
     "CleaningPolicy",
     "CleaningReport",
+    "LoadedCustomers",
     "LoadedTransactions",
     "format_examples",
+    "load_customers",
     "load_table",
     "load_transactions",
     "read_source",
