@@ -219,10 +219,11 @@ def load_customers(
         Period of ``tenure``; with dates, tenure is ``(end or observation_end) - start``
         in these periods ("M" is the mean Gregorian month, 30.44 days).
     observation_end : str or Timestamp, optional
-        The date the table describes. Customers starting after it are dropped, and an
-        end date after it means the customer was still active on it (kept as active,
-        with a :class:`~churnlab.exceptions.DataQualityWarning`). Defaults to the
-        latest start or end date in the table.
+        The date the table describes (a bare date covers its whole day). Customers
+        starting after it are dropped, and an end date after it means the customer was
+        still active on it (kept as active, with a
+        :class:`~churnlab.exceptions.DataQualityWarning`). Defaults to the latest
+        start or end date in the table.
     plan : str, optional
         Column of the plan or contract type.
     revenue : str, optional
@@ -298,12 +299,15 @@ def load_customers(
         )
         if cutoff is None:
             cutoff = pd.concat([canon[START], canon[END]]).max()
+        # A bare date covers its whole day, as observation_end does in load_transactions.
+        limit = cutoff + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        limit = limit if cutoff == cutoff.normalize() else cutoff
         has_end = _present(raw[end])
         checks["unparsable_start"] = canon[START].isna()
-        checks["future_start"] = canon[START] > cutoff
+        checks["future_start"] = canon[START] > limit
         checks["unparsable_end"] = has_end & canon[END].isna()
         checks["end_before_start"] = canon[END] < canon[START]
-        late = canon[END] > cutoff
+        late = canon[END] > limit
         if flags is not None:
             ended = canon[END].notna() & ~late
             checks["unparsable_churn_flag"] = flags.isna()
@@ -345,7 +349,9 @@ def load_customers(
                 stacklevel=2,
             )
         canon.loc[late, END] = pd.NaT
-        canon[TENURE] = (canon[END].fillna(cutoff) - canon[START]) / pd.Timedelta(days=days)
+        elapsed = (canon[END].fillna(cutoff) - canon[START]) / pd.Timedelta(days=days)
+        canon[TENURE] = elapsed
+        canon.loc[kept, TENURE] = elapsed[kept].clip(lower=0)  # began on observation_end day
         canon[config.CHURNED] = canon[END].notna()
     else:
         canon[config.CHURNED] = flags.fillna(False).astype(bool)

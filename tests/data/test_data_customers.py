@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnlab import config
 from churnlab.data import LoadedCustomers, load_customers
@@ -273,3 +275,49 @@ def test_data_errors(tmp_path):
     empty.write_text("id,t,c\n")
     with pytest.raises(DataValidationError, match="is empty"):
         load_customers(empty, customer_id="id", tenure="t", churned="c")
+
+
+def test_a_bare_observation_end_covers_its_whole_day():
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "start": ["2024-06-30 10:00", "2024-01-01", "2024-07-01"],
+            "end": [None, "2024-06-30 18:00", None],
+        }
+    )
+    loaded = load_customers(
+        frame, customer_id="id", start="start", end="end", observation_end="2024-06-30"
+    )
+    assert loaded.data.loc["a", "tenure"] == 0.0 and not loaded.data.loc["a", config.CHURNED]
+    assert loaded.data.loc["b", config.CHURNED]
+    assert loaded.dropped["drop_reason"].tolist() == ["future_start"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "", None]),
+            st.sampled_from(["2023-01-01", "2023-06-01", "2025-01-01", "bad", None]),
+            st.sampled_from(["2023-03-01", "2024-01-01", "", "bad", None]),
+            st.sampled_from(["Yes", "No", "?", None]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_every_row_is_kept_or_dropped_once(rows):
+    frame = pd.DataFrame(rows, columns=["id", "s", "e", "c"])
+    frame.loc[len(frame)] = ["z", "2023-01-01", None, "No"]  # at least one usable row
+    options = {"customer_id": "id", "start": "s", "end": "e", "churned": "c"}
+    try:
+        loaded = load_customers(frame, observation_end="2024-06-30", **options)
+    except DataValidationError as error:
+        assert "were dropped" in str(error) or "usable" in str(error)
+        return
+    report = loaded.report
+    assert report.kept_rows + report.dropped_rows == report.input_rows == len(frame)
+    assert len(loaded.data) + len(loaded.dropped) == len(frame)
+    assert loaded.data.index.is_unique
+    assert (loaded.data["tenure"] >= 0).all()
+    assert loaded.data.loc[loaded.data[config.CHURNED], "end"].notna().all()
