@@ -259,6 +259,12 @@ def fit_cohort_sbg(customers: Any, *, max_periods: int | None = None) -> Shifted
     data = _table(customers, where="fit_cohort_sbg")
     if max_periods is not None and (int(max_periods) != max_periods or max_periods < 1):
         raise ConfigError(f"max_periods must be a whole number >= 1, got {max_periods!r}.")
+    longest = int(_whole_periods(data)[0].max())
+    if max_periods is not None and max_periods > longest:
+        raise ConfigError(
+            f"max_periods={max_periods} is beyond the longest tenure, {longest} periods: "
+            "later periods have no data. Pass at most that, or leave max_periods out."
+        )
     unit = data.attrs.get("tenure_unit")
     curve = _survivors(data, max_periods)
     return ShiftedBetaGeoModel().fit(

@@ -151,9 +151,10 @@ def test_projected_survival_against_the_holdout_years(regular):
     curve = projected_survival(regular, 12, customers=full)
     assert list(curve.columns) == ["survival", "active", "retention_rate", "observed_survival"]
     np.testing.assert_allclose(curve["observed_survival"], np.array(REGULAR) / 1000)
-    # FH (2007), Figure 3: the projection of years 8-12 stays within about 1.5 points.
+    # Calibrated on years 1-7, the sBG projects the holdout years 8-12 of FH (2007),
+    # Table 1 (22.3 ... 17.3%) within half a percentage point (largest gap 0.31 points).
     gap = 100 * (curve["survival"] - curve["observed_survival"]).loc[8:12].abs()
-    assert gap.max() < 1.5
+    assert gap.max() < 0.5
     assert np.isnan(projected_survival(regular, 14, customers=full).loc[14, "observed_survival"])
 
 
@@ -293,6 +294,8 @@ def test_analysis_errors(telco, regular):
         retention_by_cohort(telco, freq="D")
     with pytest.raises(ConfigError, match="max_periods must be a whole number >= 1"):
         fit_cohort_sbg(telco, max_periods=0)
+    with pytest.raises(ConfigError, match="max_periods=80 is beyond the longest tenure, 72"):
+        fit_cohort_sbg(telco, max_periods=80)
     with pytest.raises(DataValidationError, match="no customer churned"):
         fit_cohort_sbg(cohort_table([10, 10, 10]))
     customers = cohort_table(REGULAR[:8])
