@@ -5,6 +5,7 @@ from __future__ import annotations
 from churnlab.data.cleaning import DROP_REASONS, CleaningPolicy, CleaningReport
 from churnlab.data.customers import LoadedCustomers, load_customers
 from churnlab.data.io import LoadedTransactions, load_table, load_transactions
+from churnlab.data.options import source_options
 from churnlab.data.readers import read_source
 from churnlab.data.validation import format_examples, require_columns
 
@@ -20,4 +21,5 @@ __all__ = [
     "load_transactions",
     "read_source",
     "require_columns",
+    "source_options",
 ]

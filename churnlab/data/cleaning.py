@@ -8,13 +8,16 @@ first rule that hits it, so each row has exactly one reason and
 2. ``unparsable_date`` - the date is missing or does not parse;
 3. ``future_date`` - the date is after ``observation_end`` (or after now);
 4. ``missing_amount`` - amount (or quantity/price) is missing;
-5. ``duplicate`` - an exact copy of an earlier input line;
-6. ``cancellation`` - a cancellation or return (order id prefix, negative quantity);
-7. ``non_product`` - postage, fees, manual adjustments and other non-product codes;
-8. ``nonpositive_amount`` - zero or negative price or amount;
-9. ``reversed_purchase`` - a purchase line that a dropped cancellation line fully
+5. ``non_finite_amount`` - amount, quantity or price is infinite (``inf``, ``-inf``,
+   or a number such as ``1e309`` too large for a float, also after
+   ``quantity * price``);
+6. ``duplicate`` - an exact copy of an earlier input line;
+7. ``cancellation`` - a cancellation or return (order id prefix, negative quantity);
+8. ``non_product`` - postage, fees, manual adjustments and other non-product codes;
+9. ``nonpositive_amount`` - zero or negative price or amount;
+10. ``reversed_purchase`` - a purchase line that a dropped cancellation line fully
    reverses (see :mod:`churnlab.data.reversals`). Only rows that passed rules
-   1-8 can be reversed, and only lines dropped as ``cancellation`` reverse, so
+   1-9 can be reversed, and only lines dropped as ``cancellation`` reverse, so
    this rule moves rows from kept to dropped and leaves the other counts alone.
 """
 
@@ -39,6 +42,7 @@ DROP_REASONS: tuple[str, ...] = (
     "unparsable_date",
     "future_date",
     "missing_amount",
+    "non_finite_amount",
     "duplicate",
     "cancellation",
     "non_product",
@@ -51,6 +55,7 @@ REASON_DESCRIPTIONS: dict[str, str] = {
     "unparsable_date": "date missing or not parseable",
     "future_date": "date after the observation end (or in the future)",
     "missing_amount": "amount, quantity or price missing",
+    "non_finite_amount": "amount, quantity or price infinite or too large",
     "duplicate": "exact duplicate of an earlier line",
     "cancellation": "cancellation or return",
     "non_product": "non-product line (postage, fees, adjustments)",
@@ -63,6 +68,7 @@ _REASON_FLAGS: dict[str, str] = {
     "unparsable_date": "drop_unparsable_dates",
     "future_date": "drop_future_dates",
     "missing_amount": "drop_missing_amounts",
+    "non_finite_amount": "drop_non_finite_amounts",
     "duplicate": "drop_duplicates",
     "cancellation": "drop_cancellations",
     "non_product": "drop_non_products",
@@ -106,6 +112,10 @@ class CleaningPolicy:
         Drop rows dated after ``observation_end`` (when given) or after now.
     drop_missing_amounts : bool, default True
         Drop rows whose amount (or quantity or price) is missing.
+    drop_non_finite_amounts : bool, default True
+        Drop rows whose amount, quantity or price is infinite, including an
+        amount that overflows when computed as ``quantity * price``; when False,
+        such rows make loading raise, since no model can use them.
     drop_duplicates : bool, default True
         Drop exact duplicates (every input column equal) of an earlier line.
     drop_cancellations : bool, default True
@@ -145,6 +155,7 @@ class CleaningPolicy:
     max_unparsable_date_share: float = 0.05
     drop_future_dates: bool = True
     drop_missing_amounts: bool = True
+    drop_non_finite_amounts: bool = True
     drop_duplicates: bool = True
     drop_cancellations: bool = True
     cancellation_prefixes: tuple[str, ...] = ()
@@ -238,6 +249,9 @@ class CleaningReport:
         Rows dropped per reason (one count per reason checked, zeros included).
     policy : str, default "default"
         Name of the :class:`CleaningPolicy` used.
+    date_format : str, optional
+        The format the date column was read with (e.g. ``"%d/%m/%Y %H:%M"``);
+        None when the dates were already datetimes.
 
     Raises
     ------
@@ -249,6 +263,7 @@ class CleaningReport:
     kept_rows: int
     dropped: dict[str, int] = field(default_factory=dict)
     policy: str = "default"
+    date_format: str | None = None
 
     def __post_init__(self) -> None:
         total = self.kept_rows + sum(self.dropped.values())
@@ -272,6 +287,7 @@ class CleaningReport:
         pandas.DataFrame
             One row per reason plus ``kept`` and ``input``, with columns ``rows``,
             ``share`` (of the input) and ``description``; indexed by ``reason``.
+            ``attrs`` holds ``policy`` and ``date_format``.
         """
         reasons = list(self.dropped)
         rows = [*(self.dropped[r] for r in reasons), self.kept_rows, self.input_rows]
@@ -285,13 +301,15 @@ class CleaningReport:
             index=pd.Index([*reasons, "kept", "input"], name="reason"),
         )
         frame.insert(1, "share", frame["rows"] / self.input_rows if self.input_rows else 0.0)
+        frame.attrs.update(policy=self.policy, date_format=self.date_format)
         return frame
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{r}={n:,}" for r, n in self.dropped.items() if n)
+        dates = f", date_format={self.date_format!r}" if self.date_format else ""
         return (
             f"CleaningReport(policy={self.policy!r}, input_rows={self.input_rows:,}, "
-            f"kept_rows={self.kept_rows:,}, dropped={{{parts}}})"
+            f"kept_rows={self.kept_rows:,}, dropped={{{parts}}}{dates})"
         )
 
     def _repr_html_(self) -> str:
@@ -302,10 +320,11 @@ class CleaningReport:
             f"{right}{row.share:.1%}</td><td>{html.escape(row.description)}</td></tr>"
             for reason, row in frame.iterrows()
         )
+        dates = f"; dates read as {html.escape(self.date_format)}" if self.date_format else ""
         return (
             f"<table class='churnlab-cleaning-report'><caption>Cleaning report "
-            f"(policy: {html.escape(self.policy)})</caption><thead><tr><th>reason</th><th>rows</th>"
-            f"<th>share</th><th>description</th></tr></thead><tbody>{body}</tbody></table>"
+            f"(policy: {html.escape(self.policy)}{dates})</caption><thead><tr><th>reason</th>"
+            f"<th>rows</th><th>share</th><th>description</th></tr></thead><tbody>{body}</tbody></table>"
         )
 
 
@@ -359,6 +378,7 @@ def assign_drop_reasons(
         "missing_amount": lambda: (
             frame[config.AMOUNT].isna() | (price.isna() if price is not None else False)
         ),
+        "non_finite_amount": lambda: _non_finite(frame, price),
         "duplicate": lambda: pd.Series(raw.duplicated(keep="first").to_numpy(), frame.index),
         "cancellation": lambda: _cancellation_mask(frame, policy, has_order_id),
         "non_product": lambda: (
@@ -378,6 +398,15 @@ def assign_drop_reasons(
             hit = checks[name]().fillna(False).astype(bool) & reason.isna()
         reason[hit] = name
     return reason
+
+
+def _non_finite(frame: pd.DataFrame, price: pd.Series | None) -> pd.Series:
+    """Return rows whose amount, quantity or price is +/-inf (NaN is a missing value)."""
+    mask = pd.Series(False, index=frame.index)
+    columns = [frame[c] for c in (config.AMOUNT, config.QUANTITY) if c in frame]
+    for values in [*columns, *([price] if price is not None else [])]:
+        mask |= np.isinf(values.to_numpy(dtype="float64"))
+    return mask
 
 
 def _reversed_purchase_mask(frame: pd.DataFrame, reason: pd.Series) -> pd.Series:

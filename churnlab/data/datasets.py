@@ -15,6 +15,7 @@ import pandas as pd
 from churnlab import config
 from churnlab.data.cleaning import CleaningPolicy, CleaningReport
 from churnlab.data.io import LoadedTransactions, load_table, load_transactions
+from churnlab.data.options import source_options
 from churnlab.data.readers import read_source
 from churnlab.exceptions import ConfigError
 
@@ -88,6 +89,7 @@ def sample_customers_from(
         kept_rows=len(data),
         dropped=by_reason,
         policy=loaded.report.policy,
+        date_format=loaded.report.date_format,
     )
     return LoadedTransactions(data, report, dropped)
 
@@ -220,19 +222,28 @@ def load_source(
     *,
     sample_customers: int | None = 0,
     random_state: int | None = 0,
+    **options: object,
 ) -> LoadedTransactions:
     """Load a transaction log by bundled name or path; the entry point of the notebooks.
 
     Parameters
     ----------
     data_source : str or os.PathLike
-        ``"online_retail"``, ``"cdnow"``, or a path (or Parquet glob) of a log in
-        churnlab's canonical columns (``customer_id``, ``date``, ``amount`` and
-        optionally ``order_id``, ``quantity``, ``product_id``).
+        ``"online_retail"``, ``"cdnow"``, or a path (file, folder or glob) of a
+        transaction log. Its columns are mapped with the options below; by
+        default churnlab's canonical names (``customer_id``, ``date``, ``amount``
+        and optionally ``order_id``, ``quantity``, ``product_id``) are used.
     sample_customers : int, default 0
         Keep this many customers drawn with ``random_state``; 0 = all.
     random_state : int, optional
         Seed of the customer sample.
+    **options
+        Any of :data:`churnlab.config.SOURCE_OPTIONS`, passed to
+        :func:`~churnlab.data.load_transactions`: the column mapping
+        (``customer_id``, ``date``, ``amount``, ``quantity``, ``price``,
+        ``order_id``, ``product_id``) and ``date_format``, ``dayfirst``,
+        ``encoding``, ``sheet``, ``timezone``. ``None`` means "not set". They
+        apply to your own files only, not to the bundled datasets.
 
     Returns
     -------
@@ -242,10 +253,19 @@ def load_source(
     ------
     ConfigError
         If ``data_source`` is neither a bundled log nor an existing path (``"telco"``
-        is a customer snapshot, not a transaction log: use :func:`load_telco`).
+        is a customer snapshot, not a transaction log: use :func:`load_telco`), an
+        option is unknown or mistyped, or options are given for a bundled dataset.
     """
     _check_sample_size(sample_customers)
+    chosen = source_options(options)
     name = os.fspath(data_source)
+    if chosen and name in TRANSACTION_SOURCES:
+        raise ConfigError(
+            f"data_source={name!r} is a bundled dataset, which churnlab already knows how to "
+            f"read; the option(s) {', '.join(f'{k}={v!r}' for k, v in chosen.items())} only "
+            "apply to your own files. Remove them, or pass the path of your file as "
+            "data_source."
+        )
     if name == "online_retail":
         return load_online_retail(sample_customers=sample_customers, random_state=random_state)
     if name == "cdnow":
@@ -263,5 +283,5 @@ def load_source(
             f"{', '.join(repr(s) for s in TRANSACTION_SOURCES)}, or the path of a transaction "
             "log with columns customer_id, date, amount (optionally order_id)."
         )
-    loaded = load_transactions(name)
+    loaded = load_transactions(name, **chosen)
     return sample_customers_from(loaded, sample_customers, random_state=random_state)

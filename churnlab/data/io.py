@@ -6,17 +6,22 @@ see :mod:`churnlab.data.cleaning` for the rules and their order.
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from churnlab import config
 from churnlab.data.cleaning import CleaningPolicy, CleaningReport, assign_drop_reasons
-from churnlab.data.readers import read_source
+from churnlab.data.dates import parse_date_column, parse_date_value
+from churnlab.data.messages import option_hint
+from churnlab.data.options import source_options
+from churnlab.data.readers import describe_source, read_source
 from churnlab.data.validation import (
     clean_id_strings,
     format_examples,
-    parse_dates,
     require_columns,
     to_numeric_column,
 )
@@ -82,18 +87,57 @@ def _resolve_mapping(
     }
 
 
-def _future_cutoff(observation_end: object) -> pd.Timestamp:
+def _closest(column: str, available: list[str]) -> str | None:
+    """Return the available column most like ``column`` (case and punctuation ignored)."""
+
+    def norm(name: str) -> str:
+        return re.sub(r"[^0-9a-z]", "", name.lower())
+
+    same = [c for c in available if norm(c) == norm(column)]
+    if same:
+        return same[0]
+    lowered = {c.lower(): c for c in available}
+    close = difflib.get_close_matches(column.lower(), list(lowered), n=1, cutoff=0.5)
+    return lowered[close[0]] if close else None
+
+
+def _check_mapped_columns(raw: pd.DataFrame, mapping: dict[str, str], *, where: str) -> None:
+    """Raise when a mapped column is missing, naming the option and the closest column."""
+    available = [str(c) for c in raw.columns]
+    missing = {option: column for option, column in mapping.items() if column not in available}
+    if not missing:
+        return
+    hints, fixes = [], []
+    for option, column in missing.items():
+        close = _closest(column, available)
+        hints.append(f"{option}={column!r}" + (f" (did you mean {close!r}?)" if close else ""))
+        fixes.append(f"{option}={(close or '<column>')!r}")
+    raise DataValidationError(
+        f"load_transactions needs column(s) {', '.join(hints)}, which {where} does not have. "
+        f"Available columns: {', '.join(repr(c) for c in available) or 'none'}. Pass the "
+        f"mapping, e.g. {', '.join(fixes)}, or rename the columns to churnlab's names."
+    )
+
+
+def _future_cutoff(
+    observation_end: object,
+    *,
+    date_format: str | None,
+    dayfirst: bool | None,
+    timezone: str | None,
+) -> pd.Timestamp:
     """Return the first instant that counts as 'future' (a bare date covers its whole day)."""
     if observation_end is None or observation_end == "":
         return pd.Timestamp.now().floor("s") + pd.Timedelta(seconds=1)
-    try:
-        end = pd.Timestamp(observation_end)
-    except (TypeError, ValueError) as exc:
+    end = parse_date_value(
+        observation_end, name="observation_end", date_format=date_format, dayfirst=dayfirst
+    )
+    if pd.isna(end):
         raise ConfigError(
             f"observation_end={observation_end!r} is not a date. Pass e.g. '2011-12-09'."
-        ) from exc
+        )
     if end.tzinfo is not None:
-        end = end.tz_convert("UTC").tz_localize(None)
+        end = end.tz_convert(timezone or "UTC").tz_localize(None)
     return end + pd.Timedelta(days=1) if end == end.normalize() else end + pd.Timedelta(1, "ns")
 
 
@@ -104,6 +148,8 @@ def _check_structural(
     *,
     date: str,
     id_sources: dict[str, str],
+    date_format: str | None,
+    where: str,
 ) -> None:
     """Raise when bad rows are too many to drop, or the policy says not to drop them."""
     n = len(canon)
@@ -118,10 +164,25 @@ def _check_structural(
     if n_bad and (not policy.drop_unparsable_dates or n_bad / n > policy.max_unparsable_date_share):
         examples = format_examples(raw_dates[bad_dates].astype("str"))
         share = policy.max_unparsable_date_share if policy.drop_unparsable_dates else 0.0
+        fix = (
+            f"They do not match date_format={date_format!r}: check the format"
+            if date_format is not None
+            else f"Check that {date!r} is the date column, or pass its format, e.g. "
+            f"{option_hint('date_format', '%d/%m/%Y %H:%M')}"
+        )
         raise DataValidationError(
-            f"Column {date!r}: {n_bad:,} of {n:,} dates do not parse ({n_bad / n:.1%}; "
-            f"at most {share:.0%} may be dropped), e.g. {examples}. Check that {date!r} is "
-            "the date column, or convert it first with pandas.to_datetime(..., format=...)."
+            f"Column {date!r} of {where}: {n_bad:,} of {n:,} dates do not parse "
+            f"({n_bad / n:.1%}; at most {share:.0%} may be dropped), e.g. {examples}. "
+            f"{fix}, or convert the column first with pandas.to_datetime(..., format=...)."
+        )
+    values = [canon[config.AMOUNT], *([canon[config.QUANTITY]] if config.QUANTITY in canon else [])]
+    infinite = np.logical_or.reduce([np.isinf(v.to_numpy(dtype="float64")) for v in values])
+    if infinite.any() and not policy.drop_non_finite_amounts:
+        raise DataValidationError(
+            f"{int(infinite.sum()):,} of {n:,} rows of {where} have an infinite amount or "
+            "quantity (inf, -inf, or a number too large for a float, also after quantity x "
+            "price), and the cleaning policy has drop_non_finite_amounts=False. Fix those "
+            "values in the source or use a policy that drops them."
         )
     for column, flag, rule in (
         (config.CUSTOMER_ID, policy.drop_missing_customer_id, "drop_missing_customer_id"),
@@ -147,6 +208,11 @@ def load_transactions(
     product_id: str | None = None,
     policy: CleaningPolicy | None = None,
     observation_end: object = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    timezone: str | None = None,
     read_options: dict[str, Any] | None = None,
 ) -> LoadedTransactions:
     """Load a transaction log into churnlab's canonical columns and clean it.
@@ -171,7 +237,27 @@ def load_transactions(
         Rules that drop rows; ``CleaningPolicy()`` by default.
     observation_end : str or Timestamp, optional
         Rows dated after this are dropped as ``future_date`` (a bare date includes
-        its whole day). Defaults to now.
+        its whole day). Defaults to now. Read with ``date_format``/``dayfirst``
+        like the dates, e.g. ``"01/02/2011"`` with ``dayfirst=True`` is 1 Feb 2011.
+    date_format : str, optional
+        Exact strftime format of the dates, e.g. ``"%d/%m/%Y %H:%M"``; values that
+        do not match count as ``unparsable_date``. Default: ISO dates and dates in
+        one consistent format are read as they are, and for ``05/01/2021``-style
+        dates the data must show the order (a first number above 12 means
+        day-first, a second number above 12 month-first); otherwise loading
+        refuses and asks for this option or ``dayfirst``.
+    dayfirst : bool, optional
+        Read ``05/01/2021``-style dates as day-first (True: 5 January) or
+        month-first (False: 1 May).
+    encoding : str, optional
+        Text encoding of a CSV file, e.g. ``"latin-1"`` or ``"utf-16"``; UTF-8 by default.
+    sheet : str or int, optional
+        Excel sheet to read, by name or position (0 = first); required when the
+        workbook has more than one sheet.
+    timezone : str, optional
+        Time zone (e.g. ``"Europe/London"``) that timezone-aware dates are
+        converted to before their zone is dropped; default UTC. Naive dates are
+        kept as they are.
     read_options : dict, optional
         Extra keyword arguments for the pandas reader.
 
@@ -183,17 +269,42 @@ def load_transactions(
     Raises
     ------
     DataValidationError
-        Missing columns, empty input, wrong delimiter, dates that do not parse,
-        non-numeric amounts, an all-empty customer id column, a missing file.
+        Missing columns, empty input, wrong delimiter, dates that do not parse or
+        read both day-first and month-first, non-numeric amounts, an all-empty
+        customer id column, a missing or unreadable file, a workbook with
+        several sheets and no ``sheet``.
     ConfigError
-        Neither ``amount`` nor ``quantity`` and ``price`` can be resolved.
+        Neither ``amount`` nor ``quantity`` and ``price`` can be resolved, or an
+        option has the wrong type or an unknown value (see
+        :func:`churnlab.data.source_options`).
     """
+    options = source_options(
+        {
+            "customer_id": customer_id,
+            "date": date,
+            "amount": amount,
+            "quantity": quantity,
+            "price": price,
+            "order_id": order_id,
+            "product_id": product_id,
+            "date_format": date_format,
+            "dayfirst": dayfirst,
+            "encoding": encoding,
+            "sheet": sheet,
+            "timezone": timezone,
+        }
+    )
     policy = policy or CleaningPolicy()
     where = "load_transactions"
+    source_name = describe_source(source.data if isinstance(source, LoadedTransactions) else source)
+    date_options = {"date_format": date_format, "dayfirst": dayfirst}
+    cutoff = _future_cutoff(observation_end, **date_options, timezone=timezone)
     raw = read_source(
         source,
         id_columns=[customer_id, order_id or config.ORDER_ID, product_id or config.PRODUCT_ID],
         read_options=read_options,
+        encoding=options.get("encoding"),
+        sheet=options.get("sheet"),
     )
     named = [n for n in raw.index.names if n is not None]
     raw = raw.reset_index(drop=not named)
@@ -205,14 +316,18 @@ def load_transactions(
         order_id=order_id,
         product_id=product_id,
     )
-    required = [customer_id, date, *(c for c in mapping.values() if c is not None)]
-    require_columns(raw, list(dict.fromkeys(required)), where=where)
+    mapped = {"customer_id": customer_id, "date": date}
+    mapped.update({k: v for k, v in mapping.items() if v is not None})
+    _check_mapped_columns(raw, mapped, where=source_name)
 
     canon = pd.DataFrame(index=raw.index)
     canon[config.CUSTOMER_ID] = clean_id_strings(raw[customer_id])
     if mapping["order_id"] is not None:
         canon[config.ORDER_ID] = clean_id_strings(raw[mapping["order_id"]])
-    canon[config.DATE] = parse_dates(raw[date])
+    parsed_dates = parse_date_column(
+        raw[date], **date_options, timezone=timezone, column=date, where=source_name
+    )
+    canon[config.DATE] = parsed_dates.values
     price_values = None
     if mapping["quantity"] is not None:
         canon[config.QUANTITY] = to_numeric_column(
@@ -232,13 +347,21 @@ def load_transactions(
     id_sources = {config.CUSTOMER_ID: customer_id}
     if mapping["order_id"] is not None:
         id_sources[config.ORDER_ID] = mapping["order_id"]
-    _check_structural(canon, raw[date], policy, date=date, id_sources=id_sources)
+    _check_structural(
+        canon,
+        raw[date],
+        policy,
+        date=date,
+        id_sources=id_sources,
+        date_format=date_format,
+        where=source_name,
+    )
 
     reasons = assign_drop_reasons(
         canon,
         policy,
         raw=raw,
-        future_cutoff=_future_cutoff(observation_end),
+        future_cutoff=cutoff,
         has_order_id=mapping["order_id"] is not None,
         price=price_values,
     )
@@ -258,6 +381,7 @@ def load_transactions(
         kept_rows=int(kept_mask.sum()),
         dropped={r: int(counts.get(r, 0)) for r in policy.enabled_reasons()},
         policy=policy.name,
+        date_format=parsed_dates.date_format,
     )
     if report.kept_rows == 0:
         summary = ", ".join(f"{r}: {n:,}" for r, n in report.dropped.items() if n)
@@ -278,6 +402,8 @@ def load_table(
     *,
     customer_id: str = config.CUSTOMER_ID,
     required: tuple[str, ...] | list[str] = (),
+    encoding: str | None = None,
+    sheet: str | int | None = None,
     read_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Read a customer (snapshot) table, one row per customer, indexed by ``customer_id``.
@@ -290,6 +416,10 @@ def load_table(
         Column holding the customer id; becomes the index, named ``customer_id``.
     required : sequence of str, default ()
         Further columns that must be present.
+    encoding : str, optional
+        Text encoding of a CSV file, e.g. ``"latin-1"``; UTF-8 by default.
+    sheet : str or int, optional
+        Excel sheet to read, by name or position; required when there are several.
     read_options : dict, optional
         Extra keyword arguments for the pandas reader, e.g.
         ``{"keep_default_na": False, "na_values": [""]}``.
@@ -304,7 +434,8 @@ def load_table(
     DataValidationError
         Missing columns, empty input, wrong delimiter, missing or duplicate ids.
     """
-    frame = read_source(source, id_columns=[customer_id], read_options=read_options)
+    options = source_options({"encoding": encoding, "sheet": sheet})
+    frame = read_source(source, id_columns=[customer_id], read_options=read_options, **options)
     if customer_id not in frame.columns and frame.index.name == customer_id:
         frame = frame.reset_index()
     require_columns(frame, [customer_id, *required], where="load_table")

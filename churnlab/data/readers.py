@@ -1,66 +1,302 @@
 """Read any supported source into a pandas DataFrame (no cleaning).
 
 Sources: a pandas DataFrame, a CSV (also ``.csv.gz``), Parquet or Excel path, a
-folder of Parquet files, a glob of files, or an Ibis table.
+folder of CSV or Parquet files, a glob of files, or an Ibis table. Files that
+cannot be read (wrong encoding, truncated or mislabelled compression, no
+permission, a repeated header column, a workbook with several sheets and no
+``sheet=``) raise :class:`~churnlab.exceptions.DataValidationError` naming the
+file and the fix.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import difflib
 import glob
+import gzip
+import lzma
 import os
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from churnlab.data.messages import format_examples, option_hint
 from churnlab.data.validation import check_delimiter, check_not_empty
-from churnlab.exceptions import DataValidationError
+from churnlab.exceptions import ConfigError, DataValidationError
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SUPPORTED = "CSV (.csv, .csv.gz), Parquet (.parquet), Excel (.xlsx, .xls)"
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_MANGLED = re.compile(r"(.+)\.\d+")
+#: read_csv options that shape how the header line is split, passed to the header check.
+_HEADER_OPTIONS = ("sep", "delimiter", "encoding", "quotechar", "skiprows", "comment")
 
 
-def _describe(source: object) -> str:
+def describe_source(source: object) -> str:
+    """Return how messages name a source: ``'path'``, "the DataFrame", ...
+
+    Parameters
+    ----------
+    source : object
+        What was passed to a loader.
+
+    Returns
+    -------
+    str
+    """
     if isinstance(source, pd.DataFrame):
         return "the DataFrame"
     if isinstance(source, str | os.PathLike):
-        return f"'{source}'"
+        return f"'{os.fspath(source)}'"
     return f"the {type(source).__name__}"
 
 
-def _read_path(path: Path, *, id_columns: list[str], options: dict[str, Any]) -> pd.DataFrame:
+def _sniff_text(path: Path, encoding: str | None) -> None:
+    """Refuse UTF-16 text read as UTF-8, before pandas fails on its first byte."""
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    if path.suffix.lower() == ".zip":
+        return
+    with opener(path, "rb") as handle:
+        head = handle.read(4096)
+    if encoding is not None and "16" in codecs.lookup(encoding).name:
+        return
+    # UTF-16 without a BOM: ASCII text has a zero byte at every other position
+    no_bom = len(head) >= 8 and max(head[0::2].count(0), head[1::2].count(0)) > 0.9 * len(head) / 2
+    if head.startswith(_UTF16_BOMS) or no_bom:
+        raise DataValidationError(
+            f"'{path}' is UTF-16 text (as Excel's 'Unicode text' and some Windows tools write "
+            f"it), which churnlab does not read as {encoding or 'UTF-8'}. Pass "
+            f"{option_hint('encoding', 'utf-16')}, or save the file as UTF-8 CSV."
+        )
+
+
+def _check_header(path: Path, frame: pd.DataFrame, read_header: Any) -> None:
+    """Refuse a header that repeats a column name (pandas renames the copy to ``name.1``)."""
+    names = set(map(str, frame.columns))
+    if not any((m := _MANGLED.fullmatch(c)) and m.group(1) in names for c in names):
+        return
+    header = [str(h) for h in read_header().iloc[0].tolist()]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        positions = {n: [str(i + 1) for i, h in enumerate(header) if h == n] for n in repeated}
+        where = "; ".join(f"{n!r} is columns {', '.join(p)}" for n, p in positions.items())
+        raise DataValidationError(
+            f"'{path}' has a header that repeats column name(s) {format_examples(repeated)} "
+            f"({where}). pandas would silently rename the copy to '{repeated[0]}.1', so "
+            "churnlab cannot tell which column holds the data. Rename or delete the extra "
+            "column in the file."
+        )
+
+
+def _read_csv(path: Path, *, options: dict[str, Any]) -> pd.DataFrame:
     name = path.name.lower()
-    if name.endswith(_PARQUET_SUFFIXES) or path.is_dir():
-        return pd.read_parquet(path, **options)
-    if name.endswith(_EXCEL_SUFFIXES):
-        options = {"dtype": dict.fromkeys(id_columns, "str"), **options}
-        return pd.read_excel(path, **options)
-    if name.endswith(_CSV_SUFFIXES):
-        options = {"dtype": dict.fromkeys(id_columns, "str"), **options}
-        if name.endswith(".tsv"):
-            options.setdefault("sep", "\t")
-        try:
-            frame = pd.read_csv(path, **options)
-        except pd.errors.EmptyDataError as exc:
+    if name.endswith(".tsv"):
+        options.setdefault("sep", "\t")
+    _sniff_text(path, options.get("encoding"))
+    try:
+        frame = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError as exc:
+        raise DataValidationError(
+            f"'{path}' is empty: it has no header and no rows. "
+            "Check that you passed the right file and that it was fully written."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        encoding = options.get("encoding") or "UTF-8"
+        raise DataValidationError(
+            f"'{path}' is not {encoding} text: it holds bytes such as "
+            f"{exc.object[exc.start : exc.start + 1]!r} that {encoding} cannot decode. Pass its "
+            f"encoding, e.g. {option_hint('encoding', 'latin-1')} for Western European "
+            "files from Excel or older systems (or 'cp1252'), or save it as UTF-8 CSV."
+        ) from None
+    except pd.errors.ParserError as exc:
+        header_options = {k: options[k] for k in ("encoding",) if k in options}
+        header = pd.read_csv(
+            path, header=None, nrows=1, sep="\x1f", dtype="str", **header_options
+        ).iloc[0, 0]
+        check_delimiter(pd.DataFrame(columns=[str(header)]), where=f"'{path}'")
+        raise DataValidationError(
+            f"'{path}' is not a well-formed CSV: {exc}. Check its separator, quoting and "
+            "encoding, and pass them with read_options (e.g. {'sep': ';'})."
+        ) from exc
+    if "sep" not in options and "delimiter" not in options:
+        check_delimiter(frame, where=f"'{path}'")
+    if "names" not in options and options.get("header", "infer") in ("infer", 0):
+        kept = {k: options[k] for k in _HEADER_OPTIONS if k in options}
+        _check_header(
+            path, frame, lambda: pd.read_csv(path, header=None, nrows=1, dtype="str", **kept)
+        )
+    return frame
+
+
+def _choose_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
+    """Return the sheet to read; refuse when it is not clear which one is meant."""
+    listed = ", ".join(repr(n) for n in names)
+    if sheet is None:
+        if len(names) == 1:
+            return names[0]
+        raise DataValidationError(
+            f"'{path}' has {len(names)} sheets ({listed}) and churnlab will not guess which "
+            f"holds the data. Pass the sheet to read by name, e.g. "
+            f"{option_hint('sheet', names[0])}, or by position (sheet=0 is the first)."
+        )
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    if isinstance(sheet, str) and sheet.strip().isdigit():
+        sheet = int(sheet)
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return names[sheet]
+    if isinstance(sheet, int):
+        why = f"no sheet at position {sheet} (it has {len(names)}, numbered from 0)"
+    else:
+        close = difflib.get_close_matches(sheet, names, n=1, cutoff=0.5)
+        why = f"no sheet named {sheet!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    raise DataValidationError(
+        f"'{path}' has {why}. Its sheets: {listed}. Pass one of them, e.g. "
+        f"{option_hint('sheet', names[0])}."
+    )
+
+
+def _read_excel(path: Path, *, options: dict[str, Any], sheet: str | int | None) -> pd.DataFrame:
+    if sheet is None and "sheet_name" in options:
+        sheet = options.pop("sheet_name")
+    options.pop("sheet_name", None)
+    try:
+        book = pd.ExcelFile(path)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        if isinstance(exc, PermissionError):
+            raise
+        raise DataValidationError(
+            f"'{path}' is not a readable Excel workbook ({exc}). Check that the file was "
+            "fully written and is really .xlsx/.xls, or export it as CSV."
+        ) from None
+    with book:
+        chosen = _choose_sheet(path, list(map(str, book.sheet_names)), sheet)
+        frame = pd.read_excel(book, sheet_name=chosen, **options)
+        if "names" not in options and options.get("header", 0) == 0:
+            _check_header(
+                path,
+                frame,
+                lambda: pd.read_excel(book, sheet_name=chosen, header=None, nrows=1),
+            )
+    return frame
+
+
+def _concat(frames: list[pd.DataFrame], paths: list[Path], *, where: str) -> pd.DataFrame:
+    """Stack the files of a folder or glob; they must share their columns."""
+    first = list(map(str, frames[0].columns))
+    for frame, path in zip(frames[1:], paths[1:], strict=True):
+        columns = list(map(str, frame.columns))
+        if set(columns) != set(first):
+            missing = [c for c in first if c not in columns]
+            extra = [c for c in columns if c not in first]
+            diff = "; ".join(
+                part
+                for part in (
+                    f"it lacks {format_examples(missing)}" if missing else "",
+                    f"it has extra {format_examples(extra)}" if extra else "",
+                )
+                if part
+            )
             raise DataValidationError(
-                f"'{path}' is empty: it has no header and no rows. "
-                "Check that you passed the right file and that it was fully written."
-            ) from exc
-        except pd.errors.ParserError as exc:
-            header = pd.read_csv(path, header=None, nrows=1, sep="\x1f", dtype="str").iloc[0, 0]
-            check_delimiter(pd.DataFrame(columns=[str(header)]), where=f"'{path}'")
+                f"The files of {where} do not share their columns: '{path.name}' differs from "
+                f"'{paths[0].name}' ({diff}). Read files with the same columns together, or "
+                "fix the odd file (e.g. move it out of the folder)."
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _read_folder(path: Path, *, read: Any, options: dict[str, Any]) -> pd.DataFrame:
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    csvs = [p for p in files if p.name.lower().endswith(_CSV_SUFFIXES)]
+    parquets = [p for p in files if p.name.lower().endswith(_PARQUET_SUFFIXES)]
+    if csvs and parquets:
+        raise DataValidationError(
+            f"The folder '{path}' holds both CSV ({len(csvs)}) and Parquet ({len(parquets)}) "
+            f"files. Pass one kind with a glob, e.g. '{path / '*.csv'}'."
+        )
+    if csvs:
+        return _concat([read(p) for p in csvs], csvs, where=f"the folder '{path}'")
+    if not parquets and not any(p.is_dir() for p in path.iterdir()):
+        raise DataValidationError(
+            f"The folder '{path}' holds no CSV or Parquet files. Pass a folder of .csv or "
+            ".parquet files, a single file, or a glob such as 'logs/*.csv'."
+        )
+    return pd.read_parquet(path, **options)
+
+
+def _read_path(
+    path: Path,
+    *,
+    id_columns: list[str],
+    options: dict[str, Any],
+    encoding: str | None,
+    sheet: str | int | None,
+) -> pd.DataFrame:
+    name = path.name.lower()
+    is_excel = name.endswith(_EXCEL_SUFFIXES)
+    is_text = name.endswith(_CSV_SUFFIXES) or (path.is_dir() and not name.endswith(".parquet"))
+    if sheet is not None and not is_excel:
+        raise ConfigError(
+            f"sheet={sheet!r} only applies to Excel workbooks (.xlsx, .xls), and '{path}' is "
+            "not one. Leave sheet out (CLI: drop --sheet)."
+        )
+    if encoding is not None and not is_text:
+        raise ConfigError(
+            f"encoding={encoding!r} only applies to text files (CSV), and '{path}' is not "
+            "one. Leave encoding out (CLI: drop --encoding)."
+        )
+    typed = {"dtype": dict.fromkeys(id_columns, "str"), **options}
+    if encoding is not None:
+        typed["encoding"] = encoding
+    try:
+        if path.is_dir():
+            return _read_folder(
+                path,
+                read=lambda p: _read_path(
+                    p, id_columns=id_columns, options=options, encoding=encoding, sheet=None
+                ),
+                options=options,
+            )
+        if name.endswith(_PARQUET_SUFFIXES):
+            return pd.read_parquet(path, **options)
+        if is_excel:
+            return _read_excel(path, options=typed, sheet=sheet)
+        if name.endswith(_CSV_SUFFIXES):
+            return _read_csv(path, options=typed)
+    except PermissionError as exc:
+        raise DataValidationError(
+            f"Cannot read '{path}': permission denied ({exc.strerror or exc}). Ask for read "
+            "access (e.g. chmod u+r), or copy the file to a folder you can read."
+        ) from None
+    except LookupError as exc:
+        raise ConfigError(
+            f"Cannot read '{path}': {exc}. Pass a known encoding, e.g. "
+            f"{option_hint('encoding', 'utf-8')} or {option_hint('encoding', 'latin-1')}."
+        ) from None
+    except gzip.BadGzipFile as exc:
+        raise DataValidationError(
+            f"'{path}' is named .gz but is not gzip-compressed ({exc}). If it is plain text, "
+            f"rename it to '{path.stem}'; otherwise compress it again with gzip."
+        ) from None
+    except (EOFError, zipfile.BadZipFile, lzma.LZMAError, OSError) as exc:
+        if name.endswith((".gz", ".bz2", ".xz", ".zip")):
             raise DataValidationError(
-                f"'{path}' is not a well-formed CSV: {exc}. Check its separator, quoting and "
-                "encoding, and pass them with read_options (e.g. {'sep': ';'})."
-            ) from exc
-        if "sep" not in options and "delimiter" not in options:
-            check_delimiter(frame, where=f"'{path}'")
-        return frame
+                f"'{path}' is a damaged or truncated compressed file ({exc}): it ends before "
+                "its data does, usually because a download or copy was cut short. Fetch or "
+                "write it again (gzip -t checks a .gz file)."
+            ) from None
+        raise
     raise DataValidationError(
         f"Cannot read '{path}': unknown file type {path.suffix!r}. Supported: {_SUPPORTED}, "
-        "a folder or glob of Parquet files, a pandas DataFrame or an Ibis table."
+        "a folder of CSV or Parquet files, a glob of files, a pandas DataFrame or an Ibis "
+        "table."
     )
 
 
@@ -69,6 +305,8 @@ def read_source(
     *,
     id_columns: list[str] | None = None,
     read_options: dict[str, Any] | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Read any supported source into a pandas DataFrame, without cleaning it.
 
@@ -76,13 +314,19 @@ def read_source(
     ----------
     source : DataFrame, LoadedTransactions, str, os.PathLike or ibis.Table
         A DataFrame (or a ``LoadedTransactions``, whose ``data`` is used), a
-        CSV/CSV.gz/Parquet/Excel path, a Parquet folder, a glob such as
+        CSV/CSV.gz/Parquet/Excel path, a folder of CSV files (read together; they
+        must share their columns) or of Parquet files, a glob such as
         ``"logs/*.parquet"``, or an Ibis table (executed on its backend).
     id_columns : list of str, optional
         Columns read as strings from CSV and Excel (keeps leading zeros and
         prefixes such as Online Retail's ``C`` invoices).
     read_options : dict, optional
         Extra keyword arguments for the pandas reader, e.g. ``{"sep": ";"}``.
+    encoding : str, optional
+        Text encoding of CSV files, e.g. ``"latin-1"`` or ``"utf-16"``; UTF-8 by default.
+    sheet : str or int, optional
+        Sheet of an Excel workbook, by name or position (0 = first). Needed when
+        the workbook has more than one sheet.
 
     Returns
     -------
@@ -91,25 +335,45 @@ def read_source(
     Raises
     ------
     DataValidationError
-        If the path does not exist, the type is unknown, the file is empty or
-        evidently uses another delimiter.
+        If the path does not exist or cannot be read (permission, encoding,
+        damaged compression), the type is unknown, the file is empty, evidently
+        uses another delimiter or repeats a header column, or a workbook has
+        several sheets and ``sheet`` is not given (or names none of them).
+    ConfigError
+        If ``encoding`` is unknown, or ``sheet``/``encoding`` are given for a
+        source they do not apply to.
     """
     options = dict(read_options or {})
     id_columns = [c for c in (id_columns or []) if c]
     if isinstance(source, tuple) and "data" in getattr(source, "_fields", ()):
         source = source.data  # a LoadedTransactions
+    if not isinstance(source, str | os.PathLike):
+        for option, value in (("encoding", encoding), ("sheet", sheet)):
+            if value is not None:
+                raise ConfigError(
+                    f"{option}={value!r} only applies to files, and the source is "
+                    f"{describe_source(source)}. Leave {option} out."
+                )
     if isinstance(source, pd.DataFrame):
         frame = source
+        repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        if repeated:
+            raise DataValidationError(
+                f"The DataFrame has more than one column named {format_examples(repeated)}, "
+                "so churnlab cannot tell which holds the data. Rename or drop the copies, "
+                "e.g. df.loc[:, ~df.columns.duplicated()]."
+            )
     elif isinstance(source, str | os.PathLike):
         text = os.fspath(source)
+        read = {"id_columns": id_columns, "options": options, "encoding": encoding, "sheet": sheet}
         if any(ch in text for ch in "*?[") and not Path(text).exists():
-            paths = sorted(glob.glob(text, recursive=True))
+            paths = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
             if not paths:
                 raise DataValidationError(
                     f"No file matches the pattern '{text}'. Check the folder and the pattern."
                 )
-            frames = [_read_path(Path(p), id_columns=id_columns, options=options) for p in paths]
-            frame = pd.concat(frames, ignore_index=True)
+            frames = [_read_path(p, **read) for p in paths]
+            frame = _concat(frames, paths, where=f"the pattern '{text}'")
         else:
             path = Path(text).expanduser()
             if not path.exists():
@@ -117,14 +381,14 @@ def read_source(
                     f"File not found: '{path}'. Check the path (relative paths start from "
                     f"{Path.cwd()})."
                 )
-            frame = _read_path(path, id_columns=id_columns, options=options)
+            frame = _read_path(path, **read)
     elif type(source).__module__.startswith("ibis."):
         frame = source.to_pandas()  # type: ignore[attr-defined]
     else:
         raise DataValidationError(
             f"Cannot read a source of type {type(source).__name__}. Pass a pandas DataFrame, "
-            f"a path to {_SUPPORTED}, a Parquet folder or glob, or an Ibis table."
+            f"a path to {_SUPPORTED}, a folder or glob of files, or an Ibis table."
         )
-    check_not_empty(frame, where=_describe(source))
-    check_delimiter(frame, where=_describe(source))
+    check_not_empty(frame, where=describe_source(source))
+    check_delimiter(frame, where=describe_source(source))
     return frame

@@ -8,35 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 
 from churnlab.config import TIME_UNIT_DAYS
+from churnlab.data.dates import parse_date_column, parse_date_value
+from churnlab.data.messages import format_examples
 from churnlab.exceptions import ConfigError, DataValidationError
-
-
-def format_examples(values: Iterable[object], *, limit: int = 5) -> str:
-    """Return up to ``limit`` distinct example values as a short, readable string.
-
-    Parameters
-    ----------
-    values : iterable
-        The offending values.
-    limit : int, default 5
-        How many distinct examples to show.
-
-    Returns
-    -------
-    str
-        For example ``"'abc', '2021-13-01' (and 12 more)"``.
-    """
-    distinct = list(dict.fromkeys(repr(v) for v in values))
-    shown = ", ".join(distinct[:limit])
-    rest = len(distinct) - limit
-    return shown + (f" (and {rest} more)" if rest > 0 else "")
 
 
 def require_columns(data: pd.DataFrame, required: Sequence[str], *, where: str) -> None:
@@ -174,48 +153,36 @@ def clean_id_strings(values: pd.Series) -> pd.Series:
     return text
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(
+    values: pd.Series, *, date_format: str | None = None, dayfirst: bool | None = None
+) -> pd.Series:
     """Parse a column of dates, leaving values that do not parse as ``NaT``.
 
     Accepts datetimes (timezone-aware ones are converted to UTC and made naive),
-    strings in one consistent format (or, for the stragglers, any format dateutil
-    understands) and ``YYYYMMDD`` integers.
+    strings and ``YYYYMMDD`` integers; see :func:`churnlab.data.dates.parse_date_column`,
+    which also returns the format used.
 
     Parameters
     ----------
     values : pandas.Series
         Raw dates.
+    date_format : str, optional
+        Exact strftime format of string dates.
+    dayfirst : bool, optional
+        Read ``05/01/2021``-style dates day-first (True) or month-first (False).
 
     Returns
     -------
     pandas.Series
         ``datetime64[ns]``, same index.
+
+    Raises
+    ------
+    DataValidationError
+        If day/month dates read both ways and neither option is given, or the
+        column mixes day-first and month-first dates.
     """
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.astype("datetime64[ns]")
-    if pd.api.types.is_integer_dtype(values.dtype):
-        parsed = pd.to_datetime(values.astype("str"), format="%Y%m%d", errors="coerce")
-        return parsed.astype("datetime64[ns]")
-    text = values.astype("str").str.strip()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=_guess_format(text))
-        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
-        retry = parsed.isna() & text.notna() & (text != "")
-        if retry.any():
-            again = pd.to_datetime(text[retry], errors="coerce", format="mixed", utc=True)
-            parsed.loc[retry] = again.dt.tz_localize(None).astype("datetime64[ns]")
-    return parsed
-
-
-def _guess_format(text: pd.Series, *, sample: int = 50) -> str | None:
-    """Return the most common strftime format among the first distinct values, if any."""
-    head = text.dropna().drop_duplicates().head(sample)
-    guesses = [guess_datetime_format(v) for v in head]
-    formats = pd.Series([g for g in guesses if g], dtype="object")
-    return str(formats.mode().iloc[0]) if len(formats) else None
+    return parse_date_column(values, date_format=date_format, dayfirst=dayfirst).values
 
 
 def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Series:
@@ -260,15 +227,26 @@ def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Serie
     return values.astype("float64")
 
 
-def parse_date(value: object, *, name: str) -> pd.Timestamp:
+def parse_date(
+    value: object,
+    *,
+    name: str,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.Timestamp:
     """Parse a date parameter such as ``observation_end`` or ``cutoff``.
 
     Parameters
     ----------
     value : str, datetime or pandas.Timestamp
-        The date given by the caller.
+        The date given by the caller. ISO strings (``"2011-09-01"``) need no option.
     name : str
         The parameter's name, used in the message.
+    date_format : str, optional
+        Exact strftime format of a string ``value``, e.g. ``"%d/%m/%Y"``.
+    dayfirst : bool, optional
+        Read ``"01/02/2011"`` as 1 February (True) or 2 January (False); needed
+        when such a date reads both ways and ``date_format`` is not given.
 
     Returns
     -------
@@ -278,14 +256,9 @@ def parse_date(value: object, *, name: str) -> pd.Timestamp:
     Raises
     ------
     ConfigError
-        If the value is missing, not a date, or carries a timezone.
+        If the value is missing, not a date, ambiguous, or carries a timezone.
     """
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(
-            f"{name}={value!r} is not a date ({error}). Pass a date such as '2011-09-01'."
-        ) from None
+    stamp = parse_date_value(value, name=name, date_format=date_format, dayfirst=dayfirst)
     if pd.isna(stamp):
         raise ConfigError(f"{name} is missing. Pass a date such as '2011-09-01'.")
     if stamp.tzinfo is not None:

@@ -10,11 +10,12 @@ from churnlab.data.datasets import read_online_retail_raw
 
 @pytest.fixture
 def messy_log() -> pd.DataFrame:
-    """Fifteen invoice lines in Online Retail's layout: five kept, then one per rule.
+    """Sixteen invoice lines in Online Retail's layout: five kept, then one per rule.
 
     ``frame.attrs["expected_reasons"]`` lists each row's expected drop reason
-    ("kept" for kept rows); row 7 is an exact copy of row 0, and row 10 is the
-    purchase that the cancellation in row 11 reverses in full.
+    ("kept" for kept rows); row 7 is an exact copy of row 0, row 10's amount
+    overflows to inf as Quantity x UnitPrice (1e308 x 10), and row 11 is the
+    purchase that the cancellation in row 12 reverses in full.
     """
     rows = [
         ("536365", "85123A", 6, "2011-01-03 08:26", 2.55, 17850.0, "kept"),
@@ -27,6 +28,7 @@ def messy_log() -> pd.DataFrame:
         ("536365", "85123A", 6, "2011-01-03 08:26", 2.55, 17850.0, "duplicate"),
         ("536373", "22139", 2, "2031-02-05 10:00", 4.0, 12583.0, "future_date"),
         ("536374", "22139", None, "2011-02-05 10:00", 4.0, 12583.0, "missing_amount"),
+        ("536375", "22139", 1e308, "2011-02-05 10:00", 10.0, 12583.0, "non_finite_amount"),
         ("536378", "22556", 2, "2011-02-01 09:00", 1.65, 14527.0, "reversed_purchase"),
         ("C536379", "22556", -2, "2011-02-03 09:41", 1.65, 14527.0, "cancellation"),
         ("536370", "POST", 3, "2011-02-04 10:00", 18.0, 12583.0, "non_product"),

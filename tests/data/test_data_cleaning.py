@@ -83,3 +83,10 @@ def test_every_row_is_kept_or_dropped_exactly_once(rows):
     assert len(data) == report.kept_rows and len(dropped) == report.dropped_rows
     assert dropped.index.is_unique and dropped.index.isin(range(len(log))).all()
     assert data[config.CUSTOMER_ID].notna().all() and (data[config.AMOUNT] > 0).all()
+
+
+def test_non_finite_rule_runs_right_after_missing_amounts():
+    assert DROP_REASONS.index("non_finite_amount") == DROP_REASONS.index("missing_amount") + 1
+    policy = CleaningPolicy.only("non_finite_amount")
+    assert policy.enabled_reasons() == ("non_finite_amount",)
+    assert policy.drop_non_finite_amounts and not policy.drop_missing_amounts

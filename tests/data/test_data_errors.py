@@ -65,7 +65,8 @@ def test_dates_that_do_not_parse(tiny_transactions):
     log = tiny_transactions.assign(date=["someday"] * 9 + ["2024-01-01"])
     with pytest.raises(
         DataValidationError,
-        match=r"Column 'date': 9 of 10 dates do not parse \(90.0%.*e.g. 'someday'.*to_datetime",
+        match=r"Column 'date' of the DataFrame: 9 of 10 dates do not parse \(90.0%.*"
+        r"e.g. 'someday'.*pass its format, e.g. date_format='%d/%m/%Y %H:%M' \(CLI: --date-format",
     ):
         load_transactions(log)
 

@@ -13,6 +13,7 @@ from churnlab.data import (
     load_table,
     load_transactions,
 )
+from churnlab.exceptions import DataValidationError
 
 RETAIL_MAPPING = {
     "customer_id": "CustomerID",
@@ -32,7 +33,7 @@ def test_every_row_gets_the_first_matching_reason(messy_log):
     for position, reason in dropped["drop_reason"].items():
         got[position] = reason
     assert got == expected
-    assert report.input_rows == len(messy_log) == 15
+    assert report.input_rows == len(messy_log) == 16
     assert report.kept_rows == len(data) == 5
     assert report.kept_rows + sum(report.dropped.values()) == report.input_rows
     assert list(report.dropped) == list(DROP_REASONS)
@@ -176,12 +177,14 @@ def test_amount_only_negative_is_nonpositive(tiny_transactions):
 
 
 def test_policy_off_keeps_rows(messy_log):
-    keep = CleaningPolicy.only("unparsable_date", "missing_amount", max_unparsable_date_share=0.2)
+    keep = CleaningPolicy.only(
+        "unparsable_date", "missing_amount", "non_finite_amount", max_unparsable_date_share=0.2
+    )
     _, report, _ = load_transactions(
         messy_log.dropna(subset=["CustomerID"]), **RETAIL_MAPPING, policy=keep
     )
-    assert report.kept_rows == len(messy_log) - 3
-    assert list(report.dropped) == ["unparsable_date", "missing_amount"]
+    assert report.kept_rows == len(messy_log) - 4
+    assert list(report.dropped) == ["unparsable_date", "missing_amount", "non_finite_amount"]
 
 
 def test_load_table_indexes_by_customer_id(tmp_path):
@@ -206,3 +209,47 @@ def test_csv_ids_keep_leading_zeros(tmp_path):
         "000123",
         "0815",
     ]
+
+
+def test_infinite_and_overflowing_amounts_are_dropped_as_non_finite(tmp_path):
+    path = tmp_path / "inf.csv"
+    rows = "".join(f"c{i},2024-01-{i + 1:02d},{i + 1}\n" for i in range(20))
+    path.write_text(
+        "customer_id,date,amount\n" + rows + "x,2024-02-01,inf\ny,2024-02-01,-inf\n"
+        "z,2024-02-01,1e309\n"
+    )
+    data, report, dropped = load_transactions(path, observation_end="2024-12-31")
+    assert report.dropped["non_finite_amount"] == 3
+    assert sorted(dropped.loc[dropped["drop_reason"] == "non_finite_amount", "customer_id"]) == [
+        "x",
+        "y",
+        "z",
+    ]
+    assert report.kept_rows == len(data) == 20
+    assert report.kept_rows + report.dropped_rows == report.input_rows == 23
+
+
+def test_quantity_times_price_overflow_is_non_finite():
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "date": ["2024-01-01"] * 3,
+            "qty": [2.0, 1e200, 1.0],
+            "unit": [3.0, 1e200, float("inf")],
+        }
+    )
+    data, report, dropped = load_transactions(log, quantity="qty", price="unit")
+    assert report.dropped["non_finite_amount"] == 2
+    assert list(data[config.CUSTOMER_ID]) == ["a"]
+    assert list(dropped.index) == [1, 2]
+
+
+def test_non_finite_amounts_raise_when_the_policy_keeps_them(tiny_transactions):
+    log = tiny_transactions.copy()
+    log.loc[3, "amount"] = float("inf")
+    with pytest.raises(
+        DataValidationError,
+        match=r"1 of 10 rows of the DataFrame have an infinite amount or quantity.*"
+        r"drop_non_finite_amounts=False",
+    ):
+        load_transactions(log, policy=CleaningPolicy(drop_non_finite_amounts=False))
