@@ -144,6 +144,17 @@ def test_fit_cohort_sbg_reproduces_fader_hardie_2007(regular):
     calibrated = fit_cohort_sbg(cohort_table(REGULAR), max_periods=7)
     assert calibrated.beta_ == pytest.approx(regular.beta_, rel=1e-9)
     assert regular.time_unit_ == "M"
+    # The same cohort as a raw customer table through load_customers (years as "periods").
+    table = cohort_table(REGULAR[:8])
+    raw = pd.DataFrame(
+        {
+            "id": table.index,
+            "years": table["tenure"].astype(int),
+            "left": table[config.CHURNED].map({True: "Yes", False: "No"}),
+        }
+    )
+    loaded = load_customers(raw, customer_id="id", tenure="years", churned="left")
+    assert fit_cohort_sbg(loaded).alpha_ == pytest.approx(regular.alpha_, rel=1e-9)
 
 
 def test_projected_survival_against_the_holdout_years(regular):
