@@ -26,7 +26,13 @@ from churnlab.report.index import update_latest, write_index, write_run_page
 from churnlab.report.kpis import extract_kpis
 from churnlab.report.notebooks import NotebookPlan
 from churnlab.report.params import ReportConfig
-from churnlab.report.runner import RunResult, RunTimeout, package_versions, reproduce_command
+from churnlab.report.run_info import (
+    RunInterrupted,
+    RunResult,
+    RunTimeout,
+    package_versions,
+    reproduce_command,
+)
 
 __all__ = ["execute_run"]
 
@@ -85,6 +91,8 @@ def _describe(
         and time.monotonic() >= deadline - 1
     ):
         reason = f"the whole run exceeded its timeout ({config.run_timeout:g} s, --run-timeout)"
+    elif isinstance(exc, RunInterrupted):
+        reason = str(exc)
     elif isinstance(exc, CellTimeoutError):
         limit = f"{config.cell_timeout:g} s, --cell-timeout"
         reason = f"the cell ran longer than the per-cell timeout ({limit})"
@@ -249,6 +257,7 @@ def execute_run(
         "kpis": {},
         "error": None,
     }
+    _write_manifest(tmp, manifest)  # a killed run leaves this behind for the next run to record
     clock = time.monotonic()
     failure: _NotebookFailure | None = None
     with _run_log(tmp / "run.log"), _stderr_to(tmp / "kernels.log") as console:
@@ -283,7 +292,7 @@ def execute_run(
                 export_report_html(
                     nb, tmp / f"{plan.name}.html", context=context, data_source=plan.data_source
                 )
-            except (Exception, RunTimeout) as exc:
+            except (Exception, RunTimeout, RunInterrupted) as exc:
                 _disarm_run_timer()
                 failure = _describe(exc, plan, executed, config, deadline)
                 logger.error("%s", failure)

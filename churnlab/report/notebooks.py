@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from churnlab.exceptions import ConfigError
-from churnlab.report.params import ReportConfig
+from churnlab.report.params import ReportConfig, check_range
 
 __all__ = ["NotebookPlan", "discover_notebooks", "inspect_parameters", "plan_run"]
 
@@ -195,7 +195,20 @@ def _check_value(notebook: str, name: str, value: object, default: object) -> ob
             f"notebook {notebook!r}: parameter '{name}' must be {expected.__name__} like its "
             f"default {default!r}, got {type(value).__name__} {value!r}."
         )
+    check_range(name, value, where=f"notebook {notebook!r}")
     return value
+
+
+def _check_kernel(name: str) -> None:
+    """Raise :class:`ConfigError` if no Jupyter kernel of that name is installed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    known = sorted(KernelSpecManager().find_kernel_specs())
+    if name not in known:
+        raise ConfigError(
+            f"report config: kernel_name {name!r} is not an installed Jupyter kernel. "
+            f"Installed: {', '.join(known) or 'none'}. Use one of them (default 'python3')."
+        )
 
 
 def plan_run(
@@ -223,6 +236,7 @@ def plan_run(
     ConfigError
         Naming the notebook and the parameter that is unknown, missing or mistyped.
     """
+    _check_kernel(config.kernel_name)
     paths = _select(discover_notebooks(config.notebooks_dir), config.notebooks)
     runner_values = runner_values or {}
     per_notebook = dict(config.notebook_parameters)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,81 @@ __all__ = [
 #: Bundled sources that are customer snapshots, not transaction logs (run them as
 #: their own report, e.g. ``churnlab report --preset telco``).
 SNAPSHOT_SOURCES = frozenset({"telco"})
+#: Names of the bundled sources; any other ``*_source`` value is a path.
+BUNDLED_SOURCES = frozenset({"online_retail", "cdnow"}) | SNAPSHOT_SOURCES
+
+
+def absolute_source(value: object) -> object:
+    """Return a path-valued source as an absolute path, resolved once from the working folder.
+
+    Notebooks run from their own folder, so a relative path handed to them would
+    be read from another place than the one validated and fingerprinted.
+    Bundled names, empty strings and non-strings are returned unchanged.
+
+    Parameters
+    ----------
+    value : object
+        A ``data_source`` or ``*_source`` parameter value.
+
+    Returns
+    -------
+    object
+    """
+    if not isinstance(value, str) or not value or value in BUNDLED_SOURCES:
+        return value
+    return os.path.abspath(os.path.expanduser(value))
+
+
+#: Allowed range (inclusive; None = open) of each numeric notebook parameter, checked
+#: before any notebook runs. A list value (e.g. ``retention_points``) is checked item by item.
+PARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "sample_customers": (0, None),
+    "random_state": (0, 2**32 - 1),
+    "churn_horizon_months": (0.5, 36),
+    "horizon_months": (0.5, 36),
+    "clv_horizon_months": (1, 120),
+    "holdout_weeks": (1, 260),
+    "monthly_discount_rate": (0, 0.5),
+    "penalizer": (0, 100),
+    "top_n": (1, 10_000),
+    "valuable_share": (0.001, 1),
+    "slipping_threshold": (0, 1),
+    "n_clusters": (2, 20),
+    "n_train_cutoffs": (1, 24),
+    "n_periods": (1, 60),
+    "n_themes": (1, 20),
+    "retention_points": (0, 50),
+}
+
+
+def check_range(name: str, value: object, *, where: str) -> None:
+    """Raise :class:`ConfigError` if a numeric parameter is outside its declared range.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name (a key of :data:`PARAMETER_RANGES`; others are not checked).
+    value : object
+        Its value; lists are checked item by item.
+    where : str
+        Where the value was given, for the message.
+    """
+    if name not in PARAMETER_RANGES:
+        return
+    low, high = PARAMETER_RANGES[name]
+    for item in value if isinstance(value, list | tuple) else [value]:
+        if not isinstance(item, int | float) or isinstance(item, bool):
+            continue
+        if (low is not None and item < low) or (high is not None and item > high):
+            bounds = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
+            raise ConfigError(
+                f"{where}: parameter '{name}' must be {bounds}, got {item!r}. Fix it in the "
+                f"config file or on the command line (-p {name}=...)."
+            )
+
+
+def _absolute_sources(values: Mapping[str, object]) -> dict[str, object]:
+    return {k: absolute_source(v) if k.endswith("_source") else v for k, v in values.items()}
 
 
 def _type_name(value: object) -> str:
@@ -116,12 +192,14 @@ class ReportParameters:
                     f"report parameters: 'observation_end' {self.observation_end!r} is not a "
                     "date. Use an ISO date such as '2011-12-09', or '' for the last date."
                 ) from exc
+        object.__setattr__(self, "data_source", absolute_source(self.data_source))
         bad = [key for key in self.extra if not isinstance(key, str) or not key.isidentifier()]
         if bad:
             raise ConfigError(
                 f"report parameters: {bad!r} are not valid parameter names; names must be "
                 "Python identifiers such as 'horizon'."
             )
+        object.__setattr__(self, "extra", _absolute_sources(self.extra))
 
     def common(self) -> dict[str, object]:
         """Return the common parameters (without ``extra``) as a dict."""
@@ -225,6 +303,8 @@ class ReportConfig:
                     f"{where}: notebook_parameters for {key!r} must be a table of "
                     f"name = value pairs, got {values!r}."
                 )
+        resolved = {k: _absolute_sources(v) for k, v in self.notebook_parameters.items()}
+        object.__setattr__(self, "notebook_parameters", resolved)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ReportConfig:

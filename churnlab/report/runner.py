@@ -16,61 +16,48 @@ import hashlib
 import json
 import logging
 import os
-import shlex
+import secrets
 import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from churnlab import config
-from churnlab.exceptions import ChurnlabError, DataValidationError, ReportLockedError
+from churnlab.exceptions import (
+    ChurnlabError,
+    ConfigError,
+    DataValidationError,
+    ReportExecutionError,
+    ReportLockedError,
+)
+from churnlab.report.execution import execute_run
+from churnlab.report.index import read_manifests, write_index, write_run_page
 from churnlab.report.notebooks import NotebookPlan, plan_run
 from churnlab.report.params import SNAPSHOT_SOURCES, ReportConfig
+from churnlab.report.run_info import (
+    RunInterrupted,
+    RunResult,
+    RunTimeout,
+    reproduce_command,
+    signals_as_failures,
+)
+from churnlab.report.tables import MASK_KEY_VARIABLE
 
-__all__ = ["RunResult", "data_fingerprint", "load_data", "report_lock", "run_report"]
+__all__ = [
+    "RunResult",
+    "data_fingerprint",
+    "load_data",
+    "report_lock",
+    "reproduce_command",
+    "run_report",
+]
 
 logger = logging.getLogger("churnlab.report")
-
-_VERSIONED = (
-    "churnlab", "pandas", "numpy", "scipy", "scikit-learn", "lifetimes", "ibis-framework",
-    "duckdb", "matplotlib", "seaborn", "papermill", "nbconvert",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Outcome of a successful run.
-
-    Attributes
-    ----------
-    run_id : str
-        The run's id and folder name.
-    run_dir : Path
-        Folder holding the HTML reports, executed notebooks, manifest and log.
-    manifest : dict
-        The run's manifest (as written to ``manifest.json``).
-    """
-
-    run_id: str
-    run_dir: Path
-    manifest: dict
-
-
-def package_versions() -> dict[str, str]:
-    """Return Python's and the main packages' versions."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        with contextlib.suppress(PackageNotFoundError):
-            found[name] = version(name)
-    return found
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:
@@ -197,7 +184,25 @@ def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
         facts[source] = info
         if load_data is _load_data_default:
             _FACTS_CACHE[key] = dict(info)
+    for plan in plans:
+        _check_observation_end(plan, facts[plan.data_source])
     return facts
+
+
+def _check_observation_end(plan: NotebookPlan, facts: dict[str, object]) -> None:
+    """Refuse an ``observation_end`` before the data starts or after today (exit 2)."""
+    end = plan.parameters.get("observation_end")
+    if not end or "first_date" not in facts:
+        return
+    stamp = pd.Timestamp(str(end))
+    first, last = pd.Timestamp(facts["first_date"]), pd.Timestamp(facts["last_date"])
+    today = pd.Timestamp.now().normalize()
+    if stamp < first or stamp > today:
+        raise ConfigError(
+            f"observation_end {end!r} is outside the data and the calendar: the data runs from "
+            f"{first.date()} to {last.date()} and today is {today.date()}. Pass a date in "
+            f"that range (-p observation_end={last.date()}), or '' for the last date."
+        )
 
 
 #: Facts of sources already validated in this process (long-lived schedulers, tests),
@@ -253,10 +258,6 @@ def report_lock(output_dir: Path, *, timeout: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class RunTimeout(BaseException):
-    """Raised inside a run when its whole-run timeout expires."""
-
-
 @contextlib.contextmanager
 def _run_deadline(seconds: float | None) -> Iterator[None]:
     """Interrupt the run after ``seconds`` (main thread only; elsewhere per-cell limits)."""
@@ -276,24 +277,6 @@ def _run_deadline(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def reproduce_command(config: ReportConfig) -> str:
-    """Return a ``churnlab report`` command line that repeats a run."""
-    params = config.parameters
-    words = ["churnlab", "report", "--data-source", params.data_source]
-    words += ["--sample-customers", str(params.sample_customers)]
-    if config.notebooks:
-        words += ["--notebooks", ",".join(config.notebooks)]
-    if params.mask_customer_ids:
-        words.append("--mask-customer-ids")
-    for key in ("observation_end", "time_unit", "random_state"):
-        words += ["-p", f"{key}={getattr(params, key)}"]
-    for key, value in params.extra.items():
-        words += ["-p", f"{key}={value}"]
-    for notebook, values in config.notebook_parameters.items():
-        words += [w for k, v in values.items() for w in ("-p", f"{notebook}.{k}={v}")]
-    return shlex.join(words)
-
-
 def _new_run_id(output_dir: Path) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_id, n = stamp, 1
@@ -303,6 +286,65 @@ def _new_run_id(output_dir: Path) -> str:
         n += 1
         run_id = f"{stamp}-{n}"
     return run_id
+
+
+def _recover_killed_runs(output_dir: Path) -> None:
+    """Record runs that were killed without a chance to clean up (``kill -9``, power loss).
+
+    Called with the lock held, so no other run is active: every ``.tmp-<id>`` left
+    behind becomes ``<id>-failed`` with a failed manifest, and shows on the index.
+    """
+    for tmp in sorted(output_dir.glob(".tmp-*")):
+        if not tmp.is_dir():
+            continue
+        run_id = tmp.name.removeprefix(".tmp-")
+        path = tmp / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {"run_id": run_id, "notebooks": [], "kpis": {}}
+        manifest.update(
+            status="failed",
+            error={
+                "notebook": None,
+                "cell": None,
+                "message": "the run was killed before it could finish (for example kill -9 or "
+                "the machine stopping); found and recorded by the next run",
+            },
+        )
+        path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        write_run_page(tmp, manifest)
+        final = output_dir / f"{run_id}-failed"
+        if final.exists():
+            final = output_dir / f"{run_id}-killed-{os.getpid()}"
+        os.rename(tmp, final)
+        logger.warning("recorded the killed run %s as failed", run_id)
+    write_index(output_dir)
+
+
+@contextlib.contextmanager
+def _mask_key_for_run() -> Iterator[None]:
+    """Give every notebook kernel of this run the same id-masking key, never on disk.
+
+    With ``$CHURNLAB_MASK_KEY`` set, pseudonyms are stable across runs; otherwise a
+    random key is made for this run (so one customer has one pseudonym on every page
+    of the run, and another one in the next run).
+    """
+    if os.environ.get(MASK_KEY_VARIABLE):
+        yield
+        return
+    os.environ[MASK_KEY_VARIABLE] = secrets.token_hex(32)
+    try:
+        yield
+    finally:
+        os.environ.pop(MASK_KEY_VARIABLE, None)
+
+
+def _previous_kpis(output_dir: Path) -> str:
+    """KPIs of the latest successful run, as JSON (read with the lock held)."""
+    runs = read_manifests(output_dir)
+    previous = next((m for m in runs if m.get("status") == "succeeded"), {})
+    return json.dumps(previous.get("kpis", {}), sort_keys=True)
 
 
 def run_report(config: ReportConfig) -> RunResult:
@@ -327,25 +369,35 @@ def run_report(config: ReportConfig) -> RunResult:
     ReportLockedError
         Another run holds the reports folder's lock.
     ReportExecutionError
-        A notebook failed or timed out; names the notebook and the cell.
+        A notebook failed or timed out, or the run was stopped by SIGTERM/SIGINT;
+        names the notebook and the cell.
     """
-    from churnlab.report.execution import execute_run
-    from churnlab.report.index import read_manifests
-
     output_dir = config.output_dir
-    runs = read_manifests(output_dir) if output_dir.is_dir() else []
-    previous = next((m for m in runs if m.get("status") == "succeeded"), {})
-    previous_kpis = json.dumps(previous.get("kpis", {}), sort_keys=True)
-    plans = plan_run(config, runner_values={"run_id": "", "previous_kpis": previous_kpis})
-    data = validate_data(plans)
-    with report_lock(output_dir, timeout=config.lock_timeout):
-        run_id = _new_run_id(output_dir)
-        plans = [
-            replace(p, parameters={**p.parameters, "run_id": run_id})
-            if "run_id" in p.parameters
-            else p
-            for p in plans
-        ]
-        deadline = time.monotonic() + config.run_timeout if config.run_timeout else None
-        with _run_deadline(config.run_timeout):
-            return execute_run(config, plans, data, run_id=run_id, deadline=deadline)
+    plans = plan_run(config, runner_values={"run_id": "", "previous_kpis": "{}"})
+    deadline = time.monotonic() + config.run_timeout if config.run_timeout else None
+    try:
+        with _run_deadline(config.run_timeout), signals_as_failures(), _mask_key_for_run():
+            data = validate_data(plans)
+            with report_lock(output_dir, timeout=config.lock_timeout):
+                _recover_killed_runs(output_dir)
+                run_id = _new_run_id(output_dir)
+                runner_values = {"run_id": run_id, "previous_kpis": _previous_kpis(output_dir)}
+                plans = [
+                    replace(p, parameters={**p.parameters, **_declared(runner_values, p)})
+                    for p in plans
+                ]
+                return execute_run(config, plans, data, run_id=run_id, deadline=deadline)
+    except RunTimeout:
+        raise ReportExecutionError(
+            f"the run exceeded its timeout ({config.run_timeout:g} s, --run-timeout) while "
+            "loading and checking the data, before any notebook ran. Raise --run-timeout or "
+            "use --sample-customers."
+        ) from None
+    except RunInterrupted as exc:
+        raise ReportExecutionError(
+            f"{exc} before any notebook ran; nothing was published."
+        ) from None
+
+
+def _declared(values: dict[str, object], plan: NotebookPlan) -> dict[str, object]:
+    return {k: v for k, v in values.items() if k in plan.parameters}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from churnlab.exceptions import ConfigError
+from churnlab.report.tables import spreadsheet_safe
 
 __all__ = ["check_output_path", "scores_table", "write_scores"]
 
@@ -77,6 +78,10 @@ def scores_table(
 def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
     """Write the scores as Parquet (``.parquet``) or CSV (``.csv``).
 
+    CSV text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+    ``@``, tab, carriage return first) get a leading ``'`` (see
+    :func:`churnlab.report.tables.spreadsheet_safe`); Parquet keeps exact values.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -97,7 +102,7 @@ def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
     if path.suffix.lower() == ".parquet":
         table.to_parquet(path)
     else:
-        table.to_csv(path)
+        spreadsheet_safe(table).to_csv(path)
     return path
 
 

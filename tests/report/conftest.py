@@ -48,7 +48,7 @@ def fake_data(monkeypatch: pytest.MonkeyPatch) -> dict:
 
     def load(source, *, snapshot=False, sample_customers=0, random_state=0):
         calls["sources"].append((source, snapshot, sample_customers))
-        if source == "missing.csv":
+        if Path(source).name == "missing.csv":
             raise FileNotFoundError(source)
         return pd.DataFrame(
             {

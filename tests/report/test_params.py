@@ -160,7 +160,7 @@ def test_plan_per_notebook_and_extra(nb_dir: Path) -> None:
     )
     plans = {p.number: p for p in plan_run(config)}
     assert plans["40"].parameters["horizon"] == 6.0
-    assert plans["40"].data_source == "other.csv"
+    assert plans["40"].data_source == str(Path("other.csv").absolute())  # resolved once
     assert "horizon" not in plans["00"].parameters
 
 
@@ -207,7 +207,7 @@ def test_validate_data_names_source_and_notebook(nb_dir: Path, fake_data: dict) 
         notebooks=("00",),
         parameters=ReportParameters(data_source="missing.csv"),
     )
-    with pytest.raises(DataValidationError, match=r"'missing\.csv' \(used by notebook '00"):
+    with pytest.raises(DataValidationError, match=r"missing\.csv' \(used by notebook '00"):
         validate_data(plan_run(config))
 
 
@@ -220,3 +220,52 @@ def test_validate_data_facts(nb_dir: Path, fake_data: dict) -> None:
     telco = validate_data(plan_run(replace(telco, parameters=ReportParameters("telco"))))
     assert set(telco) == {"telco"}
     assert ("telco", True, 0) in fake_data["sources"]
+
+
+@pytest.fixture
+def ranged_dir(tmp_path: Path, make_notebook) -> Path:
+    params = (
+        'data_source = "online_retail"\nsample_customers = 0\nrandom_state = 42\n'
+        'observation_end = ""\nn_themes = 4\nclv_horizon_months = 12'
+    )
+    make_notebook(tmp_path / "ranged", "40-reasons", ["x = 1"], params=params)
+    return tmp_path / "ranged"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"parameters": {"n_themes": 4}}, None),
+        ({"parameters": {"random_state": -1}}, "'random_state' must be between 0 and"),
+        ({"parameters": {"clv_horizon_months": -12}}, "'clv_horizon_months' must be between 1"),
+        ({"notebook_parameters": {"40": {"n_themes": 0}}}, "'n_themes' must be between 1 and 20"),
+        ({"kernel_name": "no-such-kernel"}, "kernel_name 'no-such-kernel' is not an installed"),
+    ],
+)
+def test_parameter_ranges_are_checked_before_anything_runs(
+    ranged_dir: Path, overrides: dict, match: str | None
+) -> None:
+    config = ReportConfig.from_mapping({"notebooks_dir": str(ranged_dir), **overrides})
+    if match is None:
+        assert plan_run(config)[0].parameters["n_themes"] == 4
+        return
+    with pytest.raises(ConfigError, match=match):
+        plan_run(config)
+
+
+def test_list_parameters_are_checked_item_by_item() -> None:
+    from churnlab.report.params import check_range
+
+    with pytest.raises(ConfigError, match="'retention_points' must be between 0 and 50"):
+        check_range("retention_points", [1, 2, 99], where="report parameters")
+
+
+@pytest.mark.parametrize("end", ["1900-01-01", "2100-01-01"])
+def test_observation_end_outside_the_data_is_refused(
+    ranged_dir: Path, fake_data: dict, end: str
+) -> None:
+    config = ReportConfig(
+        notebooks_dir=ranged_dir, parameters=ReportParameters(observation_end=end)
+    )
+    with pytest.raises(ConfigError, match=r"observation_end .* is outside the data"):
+        validate_data(plan_run(config))

@@ -168,6 +168,39 @@ def test_mask_ids_is_stable_and_optional() -> None:
     assert list(mask_ids(pd.Index(["a"]))) == [masked[0]]
 
 
+def test_masked_ids_are_keyed_and_not_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    ids = pd.Index([f"{n:06d}" for n in range(110_000)])
+    masked = mask_ids(ids[:50], key=b"k1")
+    assert len(masked[0]) == 22  # "C-" + 80 bits
+    assert list(mask_ids(ids[:50], key=b"k1")) == list(masked)
+    assert not set(mask_ids(ids[:50], key=b"k2")) & set(masked)
+    # An attacker hashing every candidate id without the key recovers nothing.
+    unkeyed = {"C-" + hashlib.sha256(i.encode()).hexdigest()[:20]: i for i in ids}
+    unkeyed |= {
+        f"C-{h & 0xFFFFFFFF:08x}": i
+        for i, h in zip(ids, pd.util.hash_array(ids.to_numpy()), strict=True)
+    }
+    assert not set(masked) & set(unkeyed)
+    monkeypatch.setenv("CHURNLAB_MASK_KEY", "from-the-environment")
+    assert list(mask_ids(ids[:3])) == list(mask_ids(ids[:3], key=b"from-the-environment"))
+
+
+def test_pseudonym_collisions_are_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac
+
+    from churnlab.exceptions import DataValidationError
+
+    class Constant:
+        def hexdigest(self) -> str:
+            return "0" * 64
+
+    monkeypatch.setattr(hmac, "new", lambda *args, **kwargs: Constant())
+    with pytest.raises(DataValidationError, match="same pseudonym"):
+        mask_ids(pd.Index(["a", "b"]), key=b"k")
+
+
 def test_kpis_round_trip() -> None:
     import nbformat
 
