@@ -76,6 +76,8 @@ def load_churn_reasons(
     competitor: str | None = None,
     satisfaction: str | None = None,
     nps: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
     read_options: dict[str, Any] | None = None,
 ) -> LoadedReasons:
     """Load exit-survey or cancellation records, one per churned customer.
@@ -91,6 +93,10 @@ def load_churn_reasons(
         Source columns for the churn date, the reason category, the detailed reason,
         a free-text comment, the competitor named, a satisfaction score and a
         0-10 NPS answer. At least one of category, reason or comment is required.
+    date_format, dayfirst : optional
+        How to read the churn dates, as for ``load_transactions``: an exact strftime
+        format, or whether ``05/01/2021``-style dates are day-first. Needed when the
+        dates read both ways.
     read_options : dict, optional
         Extra keyword arguments for the pandas reader.
 
@@ -141,7 +147,11 @@ def load_churn_reasons(
     frame = pd.DataFrame(index=raw.index)
     ids = clean_id_strings(raw[customer_id])
     frame[CUSTOMER_ID] = ids.astype(object).where(ids.notna(), None)
-    frame[CHURN_DATE] = pd.NaT if churn_date is None else _dates(raw[churn_date])
+    frame[CHURN_DATE] = (
+        pd.NaT
+        if churn_date is None
+        else parse_dates(raw[churn_date], date_format=date_format, dayfirst=dayfirst)
+    )
     for col in _TEXT:
         frame[col] = _clean_text(raw[mapping[col]]) if mapping[col] else pd.NA
     blanked: dict[str, int] = {}
@@ -253,11 +263,6 @@ def _clean_text(values: pd.Series) -> pd.Series:
     out = text.astype(object)
     out[blank.to_numpy(dtype=bool)] = np.nan
     return out
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """Parse dates like the transaction loader; unparsable values become NaT."""
-    return parse_dates(values).astype("datetime64[ns]")
 
 
 def _score(

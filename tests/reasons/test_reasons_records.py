@@ -81,7 +81,7 @@ def test_reads_csv_and_parquet(survey, tmp_path):
     with pytest.warns(DataQualityWarning):
         from_csv = load_churn_reasons(csv, **MAPPING).data
     parquet = tmp_path / "exit.parquet"
-    survey.astype(str).to_parquet(parquet)
+    survey.astype("string").to_parquet(parquet)  # keeps missing values missing
     with pytest.warns(DataQualityWarning):
         from_parquet = load_churn_reasons(parquet, **MAPPING).data
     pd.testing.assert_frame_equal(from_csv, from_parquet)
@@ -152,10 +152,13 @@ def test_ids_and_dates_are_parsed_like_transactions():
             "why": ["Price", "Moved", "Price"],
         }
     )
-    data, report, _ = load_churn_reasons(frame, customer_id="id", churn_date="when", reason="why")
+    mapping = {"customer_id": "id", "churn_date": "when", "reason": "why"}
+    with pytest.raises(DataValidationError, match="reads as day-first or as month-first"):
+        load_churn_reasons(frame, **mapping)  # 03/02/2011 reads both ways
+    data, report, _ = load_churn_reasons(frame, **mapping, dayfirst=True)
     assert list(data.index) == ["13047", "17850"]
     assert report.dropped["missing_customer_id"] == 1
-    assert data["churn_date"].notna().all()
+    assert list(data["churn_date"]) == [pd.Timestamp("2011-02-04"), pd.Timestamp("2011-02-03")]
 
 
 def test_record_bands_from_survey(survey):
