@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from churnlab.data.cleaning import DROP_REASONS, CleaningPolicy, CleaningReport
 from churnlab.data.customers import LoadedCustomers, load_customers
-from churnlab.data.io import LoadedTransactions, load_table, load_transactions
+from churnlab.data.io import LoadedTransactions, load_transactions
 from churnlab.data.options import source_options
 from churnlab.data.readers import read_source
+from churnlab.data.tables import load_table
 from churnlab.data.validation import format_examples, require_columns
 
 __all__ = [

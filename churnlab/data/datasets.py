@@ -14,9 +14,10 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.data.cleaning import CleaningPolicy, CleaningReport
-from churnlab.data.io import LoadedTransactions, load_table, load_transactions
+from churnlab.data.io import LoadedTransactions, load_transactions
 from churnlab.data.options import source_options
 from churnlab.data.readers import read_source
+from churnlab.data.tables import load_table
 from churnlab.exceptions import ConfigError
 
 ONLINE_RETAIL_FILE = "online_retail.csv.gz"

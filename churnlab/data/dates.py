@@ -235,7 +235,7 @@ def _parse_text(
                 if part.notna().any():
                     parsed.loc[part.index] = part
                     labels.append(_guess_format(other[part.index][part.notna()]) or "mixed")
-    local = parsed.dt.tz_localize(None)
+    local = parsed.dt.tz_localize(None).copy()
     if timezone is not None and aware.any():
         local[aware] = _naive(parsed[aware], timezone=timezone)
     lookup = pd.Series(_in_range(local).to_numpy(), index=uniques.to_numpy())

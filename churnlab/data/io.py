@@ -1,4 +1,4 @@
-"""Load transaction logs and customer tables into churnlab's canonical columns, and clean them.
+"""Load transaction logs into churnlab's canonical columns, and clean them.
 
 Every input row ends up either in ``data`` or in ``dropped`` with exactly one reason;
 see :mod:`churnlab.data.cleaning` for the rules and their order.
@@ -6,8 +6,6 @@ see :mod:`churnlab.data.cleaning` for the rules and their order.
 
 from __future__ import annotations
 
-import difflib
-import re
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -16,16 +14,19 @@ import pandas as pd
 from churnlab import config
 from churnlab.data.cleaning import CleaningPolicy, CleaningReport, assign_drop_reasons
 from churnlab.data.dates import parse_date_column, parse_date_value
+from churnlab.data.mapping import check_mapped_columns, resolve_mapping
 from churnlab.data.messages import option_hint
 from churnlab.data.options import source_options
 from churnlab.data.readers import describe_source, read_source
+from churnlab.data.tables import load_table
 from churnlab.data.validation import (
     clean_id_strings,
     format_examples,
-    require_columns,
     to_numeric_column,
 )
 from churnlab.exceptions import ConfigError, DataValidationError
+
+__all__ = ["LoadedTransactions", "load_table", "load_transactions"]
 
 
 class LoadedTransactions(NamedTuple):
@@ -47,76 +48,6 @@ class LoadedTransactions(NamedTuple):
     data: pd.DataFrame
     report: CleaningReport
     dropped: pd.DataFrame
-
-
-def _resolve_mapping(
-    columns: pd.Index,
-    *,
-    amount: str | None,
-    quantity: str | None,
-    price: str | None,
-    order_id: str | None,
-    product_id: str | None,
-) -> dict[str, str | None]:
-    """Fill in optional mappings from canonical column names present in the data."""
-    present = set(map(str, columns))
-
-    def default(given: str | None, canonical: str) -> str | None:
-        return given if given is not None else (canonical if canonical in present else None)
-
-    if amount is None and price is None:
-        amount = default(None, config.AMOUNT)
-    if amount is None and price is None:
-        raise ConfigError(
-            "load_transactions needs the purchase value: pass amount='<column>' or both "
-            f"quantity='<column>' and price='<column>'. Available columns: "
-            f"{format_examples(map(str, columns), limit=30)}."
-        )
-    quantity = default(quantity, config.QUANTITY)
-    if amount is None and quantity is None:
-        raise ConfigError(
-            f"load_transactions got price={price!r} but no quantity: pass quantity='<column>' "
-            "too, or pass amount='<column>' instead."
-        )
-    return {
-        "amount": amount,
-        "quantity": quantity,
-        "price": price if amount is None else None,
-        "order_id": default(order_id, config.ORDER_ID),
-        "product_id": default(product_id, config.PRODUCT_ID),
-    }
-
-
-def _closest(column: str, available: list[str]) -> str | None:
-    """Return the available column most like ``column`` (case and punctuation ignored)."""
-
-    def norm(name: str) -> str:
-        return re.sub(r"[^0-9a-z]", "", name.lower())
-
-    same = [c for c in available if norm(c) == norm(column)]
-    if same:
-        return same[0]
-    lowered = {c.lower(): c for c in available}
-    close = difflib.get_close_matches(column.lower(), list(lowered), n=1, cutoff=0.5)
-    return lowered[close[0]] if close else None
-
-
-def _check_mapped_columns(raw: pd.DataFrame, mapping: dict[str, str], *, where: str) -> None:
-    """Raise when a mapped column is missing, naming the option and the closest column."""
-    available = [str(c) for c in raw.columns]
-    missing = {option: column for option, column in mapping.items() if column not in available}
-    if not missing:
-        return
-    hints, fixes = [], []
-    for option, column in missing.items():
-        close = _closest(column, available)
-        hints.append(f"{option}={column!r}" + (f" (did you mean {close!r}?)" if close else ""))
-        fixes.append(f"{option}={(close or '<column>')!r}")
-    raise DataValidationError(
-        f"load_transactions needs column(s) {', '.join(hints)}, which {where} does not have. "
-        f"Available columns: {', '.join(repr(c) for c in available) or 'none'}. Pass the "
-        f"mapping, e.g. {', '.join(fixes)}, or rename the columns to churnlab's names."
-    )
 
 
 def _future_cutoff(
@@ -308,7 +239,7 @@ def load_transactions(
     )
     named = [n for n in raw.index.names if n is not None]
     raw = raw.reset_index(drop=not named)
-    mapping = _resolve_mapping(
+    mapping = resolve_mapping(
         raw.columns,
         amount=amount,
         quantity=quantity,
@@ -318,7 +249,7 @@ def load_transactions(
     )
     mapped = {"customer_id": customer_id, "date": date}
     mapped.update({k: v for k, v in mapping.items() if v is not None})
-    _check_mapped_columns(raw, mapped, where=source_name)
+    check_mapped_columns(raw, mapped, where=source_name)
 
     canon = pd.DataFrame(index=raw.index)
     canon[config.CUSTOMER_ID] = clean_id_strings(raw[customer_id])
@@ -395,64 +326,3 @@ def load_transactions(
     )
     dropped = canon[~kept_mask].assign(drop_reason=reasons[~kept_mask].astype("str"))
     return LoadedTransactions(data.reset_index(drop=True), report, dropped)
-
-
-def load_table(
-    source: object,
-    *,
-    customer_id: str = config.CUSTOMER_ID,
-    required: tuple[str, ...] | list[str] = (),
-    encoding: str | None = None,
-    sheet: str | int | None = None,
-    read_options: dict[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Read a customer (snapshot) table, one row per customer, indexed by ``customer_id``.
-
-    Parameters
-    ----------
-    source : DataFrame, str, os.PathLike or ibis.Table
-        See :func:`read_source`.
-    customer_id : str, default "customer_id"
-        Column holding the customer id; becomes the index, named ``customer_id``.
-    required : sequence of str, default ()
-        Further columns that must be present.
-    encoding : str, optional
-        Text encoding of a CSV file, e.g. ``"latin-1"``; UTF-8 by default.
-    sheet : str or int, optional
-        Excel sheet to read, by name or position; required when there are several.
-    read_options : dict, optional
-        Extra keyword arguments for the pandas reader, e.g.
-        ``{"keep_default_na": False, "na_values": [""]}``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The other columns unchanged, index ``customer_id`` (str).
-
-    Raises
-    ------
-    DataValidationError
-        Missing columns, empty input, wrong delimiter, missing or duplicate ids.
-    """
-    options = source_options({"encoding": encoding, "sheet": sheet})
-    frame = read_source(source, id_columns=[customer_id], read_options=read_options, **options)
-    if customer_id not in frame.columns and frame.index.name == customer_id:
-        frame = frame.reset_index()
-    require_columns(frame, [customer_id, *required], where="load_table")
-    ids = clean_id_strings(frame[customer_id])
-    missing = int(ids.isna().sum())
-    if missing:
-        raise DataValidationError(
-            f"load_table: column {customer_id!r} is empty in {missing:,} of {len(frame):,} "
-            "rows. Every row of a customer table needs an id; drop or fill those rows."
-        )
-    duplicated = ids.duplicated(keep=False)
-    if duplicated.any():
-        raise DataValidationError(
-            f"load_table: column {customer_id!r} has {int(duplicated.sum()):,} rows with a "
-            f"repeated id, e.g. {format_examples(ids[duplicated])}. A customer table has one "
-            "row per customer; for a transaction log use load_transactions."
-        )
-    out = frame.drop(columns=[customer_id])
-    out.index = pd.Index(ids.to_numpy(), name=config.CUSTOMER_ID, dtype="str")
-    return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bz2
 import codecs
-import difflib
 import glob
 import gzip
 import lzma
@@ -24,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
+from churnlab.data.excel import read_excel
 from churnlab.data.messages import format_examples, option_hint
-from churnlab.data.validation import check_delimiter, check_not_empty
+from churnlab.data.validation import check_delimiter, check_header, check_not_empty
 from churnlab.exceptions import ConfigError, DataValidationError
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
@@ -65,6 +65,15 @@ def _sniff_text(path: Path, encoding: str | None) -> None:
         return
     with opener(path, "rb") as handle:
         head = handle.read(4096)
+    for magic, kind, suffix in (
+        (b"PK\x03\x04", "an Excel workbook (or another zip)", ".xlsx"),
+        (b"PAR1", "a Parquet file", ".parquet"),
+    ):
+        if head.startswith(magic):
+            raise DataValidationError(
+                f"'{path}' is named like a text file but is {kind}. Rename it to end in "
+                f"'{suffix}', or export it as CSV."
+            )
     if encoding is not None and "16" in codecs.lookup(encoding).name:
         return
     # UTF-16 without a BOM: ASCII text has a zero byte at every other position
@@ -74,24 +83,6 @@ def _sniff_text(path: Path, encoding: str | None) -> None:
             f"'{path}' is UTF-16 text (as Excel's 'Unicode text' and some Windows tools write "
             f"it), which churnlab does not read as {encoding or 'UTF-8'}. Pass "
             f"{option_hint('encoding', 'utf-16')}, or save the file as UTF-8 CSV."
-        )
-
-
-def _check_header(path: Path, frame: pd.DataFrame, read_header: Any) -> None:
-    """Refuse a header that repeats a column name (pandas renames the copy to ``name.1``)."""
-    names = set(map(str, frame.columns))
-    if not any((m := _MANGLED.fullmatch(c)) and m.group(1) in names for c in names):
-        return
-    header = [str(h) for h in read_header().iloc[0].tolist()]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        positions = {n: [str(i + 1) for i, h in enumerate(header) if h == n] for n in repeated}
-        where = "; ".join(f"{n!r} is columns {', '.join(p)}" for n, p in positions.items())
-        raise DataValidationError(
-            f"'{path}' has a header that repeats column name(s) {format_examples(repeated)} "
-            f"({where}). pandas would silently rename the copy to '{repeated[0]}.1', so "
-            "churnlab cannot tell which column holds the data. Rename or delete the extra "
-            "column in the file."
         )
 
 
@@ -129,62 +120,9 @@ def _read_csv(path: Path, *, options: dict[str, Any]) -> pd.DataFrame:
         check_delimiter(frame, where=f"'{path}'")
     if "names" not in options and options.get("header", "infer") in ("infer", 0):
         kept = {k: options[k] for k in _HEADER_OPTIONS if k in options}
-        _check_header(
+        check_header(
             path, frame, lambda: pd.read_csv(path, header=None, nrows=1, dtype="str", **kept)
         )
-    return frame
-
-
-def _choose_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
-    """Return the sheet to read; refuse when it is not clear which one is meant."""
-    listed = ", ".join(repr(n) for n in names)
-    if sheet is None:
-        if len(names) == 1:
-            return names[0]
-        raise DataValidationError(
-            f"'{path}' has {len(names)} sheets ({listed}) and churnlab will not guess which "
-            f"holds the data. Pass the sheet to read by name, e.g. "
-            f"{option_hint('sheet', names[0])}, or by position (sheet=0 is the first)."
-        )
-    if isinstance(sheet, str) and sheet in names:
-        return sheet
-    if isinstance(sheet, str) and sheet.strip().isdigit():
-        sheet = int(sheet)
-    if isinstance(sheet, int) and 0 <= sheet < len(names):
-        return names[sheet]
-    if isinstance(sheet, int):
-        why = f"no sheet at position {sheet} (it has {len(names)}, numbered from 0)"
-    else:
-        close = difflib.get_close_matches(sheet, names, n=1, cutoff=0.5)
-        why = f"no sheet named {sheet!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-    raise DataValidationError(
-        f"'{path}' has {why}. Its sheets: {listed}. Pass one of them, e.g. "
-        f"{option_hint('sheet', names[0])}."
-    )
-
-
-def _read_excel(path: Path, *, options: dict[str, Any], sheet: str | int | None) -> pd.DataFrame:
-    if sheet is None and "sheet_name" in options:
-        sheet = options.pop("sheet_name")
-    options.pop("sheet_name", None)
-    try:
-        book = pd.ExcelFile(path)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        if isinstance(exc, PermissionError):
-            raise
-        raise DataValidationError(
-            f"'{path}' is not a readable Excel workbook ({exc}). Check that the file was "
-            "fully written and is really .xlsx/.xls, or export it as CSV."
-        ) from None
-    with book:
-        chosen = _choose_sheet(path, list(map(str, book.sheet_names)), sheet)
-        frame = pd.read_excel(book, sheet_name=chosen, **options)
-        if "names" not in options and options.get("header", 0) == 0:
-            _check_header(
-                path,
-                frame,
-                lambda: pd.read_excel(book, sheet_name=chosen, header=None, nrows=1),
-            )
     return frame
 
 
@@ -228,7 +166,19 @@ def _read_folder(path: Path, *, read: Any, options: dict[str, Any]) -> pd.DataFr
             f"The folder '{path}' holds no CSV or Parquet files. Pass a folder of .csv or "
             ".parquet files, a single file, or a glob such as 'logs/*.csv'."
         )
-    return pd.read_parquet(path, **options)
+    return _read_parquet(path, options=options)
+
+
+def _read_parquet(path: Path, *, options: dict[str, Any]) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, **options)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        if isinstance(exc, PermissionError):
+            raise
+        raise DataValidationError(
+            f"'{path}' is not a readable Parquet file or dataset ({exc}). Check that it was "
+            "fully written (a copy cut short loses the footer), or write it again."
+        ) from None
 
 
 def _read_path(
@@ -265,9 +215,9 @@ def _read_path(
                 options=options,
             )
         if name.endswith(_PARQUET_SUFFIXES):
-            return pd.read_parquet(path, **options)
+            return _read_parquet(path, options=options)
         if is_excel:
-            return _read_excel(path, options=typed, sheet=sheet)
+            return read_excel(path, options=typed, sheet=sheet)
         if name.endswith(_CSV_SUFFIXES):
             return _read_csv(path, options=typed)
     except PermissionError as exc:

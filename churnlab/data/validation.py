@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from churnlab.config import TIME_UNIT_DAYS
@@ -65,6 +66,7 @@ def require_columns(data: pd.DataFrame, required: Sequence[str], *, where: str) 
 _OTHER_SEPARATORS = (";", "\t", "|")
 _NUMERIC_ID = re.compile(r"^-?\d+(\.0+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+_MANGLED = re.compile(r"(.+)\.\d+")
 
 
 def check_not_empty(data: pd.DataFrame, *, where: str) -> None:
@@ -120,6 +122,45 @@ def check_delimiter(data: pd.DataFrame, *, where: str) -> None:
             )
 
 
+def check_header(
+    path: object, frame: pd.DataFrame, read_header: Callable[[], pd.DataFrame]
+) -> None:
+    """Raise :class:`DataValidationError` if a file's header repeats a column name.
+
+    pandas renames a repeated ``amount`` to ``amount.1`` without a word; only when
+    ``frame`` has such a name is the raw header read again to tell a copy from a
+    column really called ``amount.1``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, for the message.
+    frame : pandas.DataFrame
+        The table as pandas read it.
+    read_header : callable
+        Returns the file's first line as a one-row DataFrame (``header=None``).
+
+    Raises
+    ------
+    DataValidationError
+        Names each repeated column and its positions.
+    """
+    names = set(map(str, frame.columns))
+    if not any((m := _MANGLED.fullmatch(c)) and m.group(1) in names for c in names):
+        return
+    header = [str(h) for h in read_header().iloc[0].tolist()]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        positions = {n: [str(i + 1) for i, h in enumerate(header) if h == n] for n in repeated}
+        where = "; ".join(f"{n!r} is columns {', '.join(p)}" for n, p in positions.items())
+        raise DataValidationError(
+            f"'{path}' has a header that repeats column name(s) {format_examples(repeated)} "
+            f"({where}). pandas would silently rename the copy to '{repeated[0]}.1', so "
+            "churnlab cannot tell which column holds the data. Rename or delete the extra "
+            "column in the file."
+        )
+
+
 def clean_id_strings(values: pd.Series) -> pd.Series:
     """Return identifiers as clean strings, with missing values as NaN.
 
@@ -139,12 +180,13 @@ def clean_id_strings(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("str")
+    missing = values.isna()
     if pd.api.types.is_numeric_dtype(values.dtype):
-        finite = values.dropna()
-        if len(finite) and (finite == finite.round()).all():
-            return values.astype("Float64").astype("Int64").astype("str")
-        return values.astype("str")
-    text = values.astype("str").str.strip()
+        finite = values[np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))]
+        if len(finite) == int((~missing).sum()) and (finite == finite.round()).all():
+            return values.astype("Float64").astype("Int64").astype("str").mask(missing)
+        return values.astype("str").mask(missing)
+    text = values.astype("str").str.strip().mask(missing)  # pandas 2 writes 'None'/'nan'
     text = text.mask(text == "")
     present = text.dropna()
     if len(present) and present.str.contains(".", regex=False).any():
@@ -185,6 +227,14 @@ def parse_dates(
     return parse_date_column(values, date_format=date_format, dayfirst=dayfirst).values
 
 
+def _as_float(text: str) -> float:
+    """Return ``float(text)``, or NaN when it is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
 def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Series:
     """Convert a column to ``float64``; raise if any present value is not a number.
 
@@ -208,10 +258,13 @@ def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Serie
         Names the column, how many values are not numeric, examples and the fix.
     """
     if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
-        text = values.astype("str").str.strip()
+        text = values.astype("str").str.strip().mask(values.isna())
         text = text.mask(text == "")
-        numbers = pd.to_numeric(text, errors="coerce")
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = text.notna() & numbers.isna()
+        if bad.any():  # pandas gives up on '1e309'; Python reads it as inf (a cleaning rule)
+            numbers[bad] = text[bad].map(_as_float).astype("float64")
+            bad = text.notna() & numbers.isna()
         if bad.any():
             examples = text[bad]
             fix = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -159,7 +160,7 @@ def test_out_of_range_datetimes_in_a_parquet_file(tmp_path):
     frame = pd.DataFrame(
         {
             "customer_id": ["a"] * 30,
-            "date": pd.to_datetime(["1600-01-01"] + ["2021-01-05"] * 29).astype("datetime64[us]"),
+            "date": np.array(["1600-01-01"] + ["2021-01-05"] * 29, dtype="datetime64[us]"),
             "amount": range(1, 31),
         }
     )

@@ -292,3 +292,22 @@ def test_load_table_reads_with_encoding(tmp_path):
     path.write_bytes("id,name\n1,José\n".encode("latin-1"))
     table = load_table(path, customer_id="id", encoding="latin-1")
     assert table.loc["1", "name"] == "José"
+
+
+def test_damaged_parquet(tmp_path):
+    path = tmp_path / "cut.parquet"
+    path.write_bytes(b"PAR1 and then nothing")
+    with pytest.raises(DataValidationError, match=r"cut.parquet' is not a readable Parquet file"):
+        load_transactions(path)
+
+
+@pytest.mark.parametrize(
+    ("writer", "kind"), [("to_excel", "an Excel workbook"), ("to_parquet", "a Parquet file")]
+)
+def test_binary_file_named_csv(tmp_path, tiny_transactions, writer, kind):
+    path = tmp_path / "export.csv"
+    getattr(tiny_transactions, writer)(path, **({"index": False} if writer == "to_excel" else {}))
+    with pytest.raises(
+        DataValidationError, match=rf"export.csv' is named like a text file but is {kind}"
+    ):
+        load_transactions(path)
