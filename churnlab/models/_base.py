@@ -42,11 +42,37 @@ LogLik = Callable[[np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, np.nda
 _Z95 = 1.959963984540054
 
 
-def compress_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Collapse identical rows into unique rows and their counts.
+def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct rows of equal-length columns and each input row's index among them.
 
     Hash-based (``pandas.factorize`` per column, then on the combined codes), so it is
-    linear in the number of rows.
+    linear in the number of rows. Distinct rows are numbered in order of first appearance.
+
+    Parameters
+    ----------
+    *columns : numpy.ndarray
+        Equal-length float columns, e.g. frequency, recency and T.
+
+    Returns
+    -------
+    unique_columns : tuple of numpy.ndarray
+        The columns of the distinct rows.
+    inverse : numpy.ndarray
+        ``unique_columns[j][inverse] == columns[j]``.
+    """
+    arrays = [np.asarray(c, dtype=float).ravel() for c in columns]
+    key = np.zeros(arrays[0].shape[0], dtype=np.int64)
+    for arr in arrays:
+        codes, uniques = pd.factorize(arr)
+        key, _ = pd.factorize(key * np.int64(len(uniques)) + codes)
+    # factorize numbers rows in order of first appearance: new codes raise the running max.
+    running = np.maximum.accumulate(key) if key.size else key
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[: key.size])
+    return tuple(arr[first] for arr in arrays), key
+
+
+def compress_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Collapse identical rows into unique rows and their counts.
 
     Parameters
     ----------
@@ -60,17 +86,10 @@ def compress_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndar
     weights : numpy.ndarray
         How many input rows each unique row stands for.
     """
-    arrays = [np.asarray(c, dtype=float) for c in columns]
-    key = np.zeros(arrays[0].shape[0], dtype=np.int64)
-    for arr in arrays:
-        codes, uniques = pd.factorize(arr)
-        key, _ = pd.factorize(key * np.int64(len(uniques)) + codes)
-    n_unique = int(key.max()) + 1 if key.size else 0
+    unique, key = unique_rows(*columns)
+    n_unique = unique[0].size
     weights = np.bincount(key, minlength=n_unique).astype(float)
-    # factorize numbers rows in order of first appearance: new codes raise the running max.
-    running = np.maximum.accumulate(key)
-    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
-    return tuple(arr[first] for arr in arrays), weights
+    return unique, weights
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

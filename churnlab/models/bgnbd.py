@@ -21,10 +21,11 @@ from churnlab.models._base import (
     TransactionModel,
     as_float,
     digamma_rising,
-    hyp2f1_safe,
     log_rising,
     unique_inverse,
+    unique_rows,
 )
+from churnlab.models._special import expected_alive
 from churnlab.models._validation import check_counts, check_time
 
 
@@ -130,28 +131,14 @@ class _BetaGeoFamily(TransactionModel):
         return np.where(mask, expit(u1 - np.where(mask, u2, 0.0)), 1.0)
 
     def _expected(self, t: Any, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """FHL (2005) eq. 10: ``E[purchases in t | alive] * P(alive)`` (see :mod:`._special`)."""
         r, alpha, a, b = self._params()
-        if abs(a - 1.0) < 1e-9:  # removable singularity of (1 - ...) / (a - 1) at a = 1
-            a = 1.0 + np.copysign(1e-9, a - 1.0)
-        if self._shift == 0 and abs(a + b - 1.0) < 1e-9:  # 2F1 pole at c = a + b - 1 = 0 (x = 0)
-            b = 1.0 - a + 1e-9
-        k = self._shift
-        c = a + b + x + k - 1
-        z = t / (alpha + big_t + t)
-        # (1 - z)^(r + x) 2F1(r + x, b + x + k; c; z), or its Euler transform
-        # (1 - z)^(a - 1) 2F1(c - r - x, a - 1; c; z): use the one whose c - A - B is >= 0,
-        # so the hypergeometric factor stays bounded as z -> 1 (large t or large x).
-        direct = a - 1 - r - x > 0
-        big_a = np.where(direct, r + x, a + b + k - 1 - r)
-        big_b = np.where(direct, b + x + k, a - 1)
-        power = np.where(direct, r + x, a - 1)
-        hyp = hyp2f1_safe(big_a, big_b, c, z)
-        # 2F1 can be negative when c = a + b - 1 < 0 (BG/NBD, x = 0): no log then.
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            log_rest = power * np.log1p(-z) + np.log(hyp)
-            plain = 1.0 - np.exp(power * np.log1p(-z)) * hyp
-        bracket = np.where(hyp > 0, -np.expm1(log_rest), plain)
-        return c / (a - 1) * bracket * self._p_alive(x, tx, big_t)
+        x, tx, big_t, t = np.broadcast_arrays(x, tx, big_t, np.asarray(t, dtype=float))
+        shape = x.shape
+        # Identical (x, T, t) share the conditional expectation: evaluate each once.
+        (ux, ut, utt), codes = unique_rows(x, big_t, t)
+        alive = expected_alive(r + ux, a, b + ux + self._shift, utt / (alpha + ut))[codes]
+        return alive.reshape(shape) * self._p_alive(x, tx, big_t)
 
     def probability_alive(self, data: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active at the end of observation.

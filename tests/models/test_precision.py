@@ -61,3 +61,87 @@ def test_fit_on_identical_rows_reports_the_exact_log_likelihood(cls):
         model = cls().fit(data)
     exact = n * float(mp_bg_loglik(model.params_.to_numpy(), 2, 30.43, 38.86, shift=cls._shift))
     assert model.log_likelihood_ == pytest.approx(exact, rel=1e-11)
+
+
+def mp_bg_expected(params, x, tx, big_t, t, shift=0):
+    """FHL (2005) eq. 10 (Batislam et al. 2007 for MBG/NBD) at 80 digits.
+
+    The hypergeometric term is written with Pfaff's transformation (DLMF 15.8.1), whose
+    argument ``-t / (alpha + T)`` mpmath sums faster than ``z`` near 1. At ``a = 1`` the
+    formula is 0/0 (a removable singularity): it is evaluated at ``a = 1 + 1e-30``, which
+    changes the value by about 1e-30 relative.
+    """
+    with mp.workdps(80 if params[2] == 1 else 40):
+        r, alpha, a, b = (mp.mpf(v) for v in params)
+        if a == 1:
+            a = a + mp.mpf("1e-30")
+        tx, big_t, t = mp.mpf(tx), mp.mpf(big_t), mp.mpf(t)
+        c = a + b + x + shift - 1
+        # Pfaff: (1 - z)^A 2F1(A, b + x; c; z) = 2F1(A, a - 1; c; z / (z - 1)), z / (z - 1) = -tau
+        bracket = 1 - mp.hyp2f1(r + x, a - 1, c, -t / (alpha + big_t))
+        if x > 0 or shift:
+            odds = a / (b + x + shift - 1) * ((alpha + big_t) / (alpha + tx)) ** (r + x)
+        else:
+            odds = 0
+        return c / (a - 1) * bracket / (1 + odds)
+
+
+def _model(cls, params):
+    model = cls()
+    model.params_ = pd.Series(params, index=list(cls._param_names), dtype=float)
+    return model
+
+
+def _one(x, tx, big_t):
+    return pd.DataFrame({"frequency": [x], "recency": [tx], "T": [big_t]})
+
+
+@pytest.mark.parametrize(
+    ("params", "row", "t", "expected"),
+    [
+        # Issue #14 section 1, each value checked here against mp_bg_expected (80 digits).
+        ((0.243, 4.414, 1.0, 2.426), (0, 0.0, 38.86), 0.01, 5.6151e-5),  # a = 1 exactly
+        ((1e-3, 1e-3, 1.0, 1e3), (0, 0.0, 10.0), 1.0, 9.9985e-5),
+        ((1e-3, 1e-3, 1e-3, 1e3), (0, 0.0, 0.01), 100.0, 9.079),  # integer c - a - b
+    ],
+)
+def test_expected_purchases_issue_cases(params, row, t, expected):
+    ref = float(mp_bg_expected(params, *row, t))
+    assert ref == pytest.approx(expected, rel=1e-4)
+    value = _model(BetaGeoModel, params).expected_purchases(_one(*row), t).iloc[0]
+    assert value == pytest.approx(ref, rel=1e-9)
+
+
+def test_new_customer_expectation_at_large_parameters():
+    # Issue #14: r=1e3, alpha=1e-3, a=b=1e3 gave 0 at t=1; FHL (2005) eq. 9 (mpmath) is 2.001.
+    params = (1e3, 1e-3, 1e3, 1e3)
+    ref = float(mp_bg_expected(params, 0, 0.0, 0.0, 1.0))
+    assert ref == pytest.approx(2.001, rel=1e-4)
+    assert _model(BetaGeoModel, params).expected_purchases_new_customer(1.0) == pytest.approx(
+        ref, rel=1e-9
+    )
+
+
+EXPECTATION_PARAMS = [
+    (0.243, 4.414, 0.793, 2.426),
+    (0.243, 4.414, 1.0, 2.426),
+    (0.243, 4.414, 1.0 + 3e-9, 2.426),
+    (0.5, 6.0, 0.999, 1.6),
+    (1e3, 1e3, 1e3, 1e3),
+    (1e-3, 1e3, 1e-3, 1e3),
+    (1e-3, 1e-3, 1e3, 1e-3),
+    (2.0, 0.5, 3.0, 0.3),
+]
+EXPECTATION_ROWS = [(0, 0.0, 0.0), (0, 0.0, 38.86), (2, 30.43, 38.86), (40, 500.0, 1e4)]
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+@pytest.mark.parametrize("params", EXPECTATION_PARAMS)
+def test_expected_purchases_match_mpmath(cls, params):
+    model = _model(cls, params)
+    for row in EXPECTATION_ROWS:
+        data = _one(*row)
+        for t in (0.01, 1.0, 39.0, 1e4):
+            ref = float(mp_bg_expected(params, *row, t, shift=cls._shift))
+            value = model.expected_purchases(data, t).iloc[0]
+            assert value == pytest.approx(ref, rel=1e-8, abs=1e-300), (row, t)

@@ -65,6 +65,36 @@ def test_predictions_are_finite_bounded_and_monotone(cls, params, data):
     assert np.all(np.isfinite(new)) and np.all(np.diff(new) >= -1e-12)
 
 
+# Issue #14: the BG/NBD family over the whole range [1e-3, 1e3] of every parameter, exact
+# integers (a = 1, integer c - a - b) included, and T up to 1e4.
+WIDE = st.one_of(
+    st.sampled_from([1e-3, 0.5, 1.0, 2.0, 1e3]), st.floats(min_value=1e-3, max_value=1e3)
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cls=st.sampled_from([BetaGeoModel, ModifiedBetaGeoModel]),
+    params=st.tuples(WIDE, WIDE, WIDE, WIDE),
+    data=histories(size=4),
+)
+def test_beta_geo_predictions_over_the_whole_parameter_range(cls, params, data):
+    model = _model(cls, params)
+    alive = model.probability_alive(data).to_numpy()
+    assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
+    previous = np.zeros(len(data))
+    for t in (0.0, 0.01, 1.0, 52.0, 1e4):
+        expected = model.expected_purchases(data, t).to_numpy()
+        churn = model.probability_no_purchase(data, t).to_numpy()
+        assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
+        assert np.all(np.isfinite(churn)) and np.all((churn >= 0) & (churn <= 1))
+        assert np.all(expected >= previous * (1 - 1e-9))  # non-decreasing in t
+        assert np.all(1 - churn <= expected * (1 + 1e-9) + 1e-15)  # P(X >= 1) <= E[X]
+        previous = expected
+    new = model.expected_purchases_new_customer(np.array([0.0, 0.01, 1.0, 52.0, 1e4]))
+    assert np.all(np.isfinite(new)) and np.all(np.diff(new) >= -1e-9 * new[1:])
+
+
 @SETTINGS
 @given(cls=MODELS, params=st.tuples(POSITIVE, POSITIVE, POSITIVE, POSITIVE), t=st.floats(0, 1e3))
 def test_count_probabilities_are_probabilities(cls, params, t):

@@ -1,0 +1,260 @@
+"""Special-function numerics of the beta-geometric family's expected purchases.
+
+The conditional expectation of BG/NBD (Fader, Hardie & Lee 2005, eq. 10) and MBG/NBD
+(Batislam et al. 2007) is, for a customer who is alive, ``E = E_p[(1 - (1 + p tau)^-A) / p]``
+with ``p ~ Beta(a, B)``, ``A = r + x``, ``B = b + x (+ 1)`` and ``tau = t / (alpha + T)``
+(the Gamma(A, alpha + T) posterior rate integrated out). In closed form
+
+``E = (c / (a - 1)) [1 - 2F1(A, a - 1; c; -tau)] = A tau 3F2(A + 1, a, 1; a + B, 2; -tau)``
+
+with ``c = a + B - 1`` (Pfaff's transformation of eq. 10). The first form has a removable
+singularity at ``a = 1`` and scipy's ``hyp2f1`` fails (NaN, or silently wrong) when
+``c - A - B`` is an integer near ``z = 1`` or the parameters are large. This module evaluates
+``E`` in three tiers:
+
+1. the ``3F2`` power series when ``tau`` is small enough for it to converge geometrically
+   (accurate at ``a = 1`` and for ``z -> 0``, where the closed form cancels);
+2. the closed form elsewhere, by quintic interpolation in ``a`` across ``a = 1``;
+3. for every row whose closed form is non-finite, outside the bounds
+   ``1 - (1 + tau)^-A <= E <= min(A tau, c / (a - 1))`` or at risk of scipy's failures, the
+   defining integral over ``p`` by adaptive quadrature in ``logit(p)``, with both tails
+   done analytically with the incomplete beta function.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import integrate
+from scipy.special import betainc, betaln, log_expit
+
+from churnlab.models._base import hyp2f1_safe
+
+
+def _series(big_a: np.ndarray, a: np.ndarray, c1: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Sum ``A tau 3F2(A + 1, a, 1; c1, 2; -tau)`` as a power series (ratio bound < 1)."""
+    term = big_a * tau
+    total = term.copy()
+    for k in range(1, 400):
+        term = term * -((big_a + k) * (a + k - 1) / ((c1 + k - 1) * (k + 1)) * tau)
+        total = total + term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    return total
+
+
+def _closed(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """FHL (2005) eq. 10 bracket times ``c / (a - 1)``, through the better-conditioned 2F1."""
+    c = a + big_b - 1
+    z = tau / (1 + tau)
+    # (1 - z)^A 2F1(A, B; c; z) or its Euler transform (1 - z)^(a - 1) 2F1(c - A, a - 1; c; z):
+    # the one whose c - A - B is >= 0 keeps the hypergeometric factor bounded as z -> 1.
+    direct = a - 1 - big_a > 0
+    h_a = np.where(direct, big_a, c - big_a)
+    h_b = np.where(direct, big_b, a - 1)
+    power = np.where(direct, big_a, a - 1)
+    with np.errstate(all="ignore"):
+        hyp = hyp2f1_safe(h_a, h_b, c, z)
+        log_rest = power * np.log1p(-z) + np.log(hyp)
+        plain = 1.0 - np.exp(power * np.log1p(-z)) * hyp
+        bracket = np.where(hyp > 0, -np.expm1(log_rest), plain)
+        return c / (a - 1) * bracket
+
+
+def _closed_near_one(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Evaluate the closed form, interpolated (quintic in ``a``) across ``a = 1``."""
+    if abs(a - 1.0) >= 0.01:
+        return _closed(big_a, a, big_b, tau)
+    nodes = np.array([-0.03, -0.02, -0.01, 0.01, 0.02, 0.03])
+    # B = b + x (+ 1) is held fixed; c = a + B - 1 moves with a, as E is analytic in a.
+    values = [_closed(big_a, 1.0 + d, big_b, tau) for d in nodes]
+    u = a - 1.0
+    out = np.zeros_like(tau)
+    for i, di in enumerate(nodes):
+        weight = np.prod([(u - dj) / (di - dj) for j, dj in enumerate(nodes) if j != i])
+        out = out + weight * values[i]
+    return out
+
+
+def _quadrature(big_a: float, a: float, big_b: float, tau: float) -> float:
+    """``E_p[(1 - (1 + p tau)^-A) / p]``, ``p ~ Beta(a, B)``, by quadrature in ``y = logit(p)``."""
+    g1 = -np.expm1(-big_a * np.log1p(tau))
+    a_tau = big_a * tau
+    # p < p_lo: g(p) = A tau (1 - (A + 1) p tau / 2 + O((A p tau)^2)), integrated exactly.
+    p_lo = min(1e-7 / ((big_a + 1) * tau), 0.25)
+    left = a_tau * betainc(a, big_b, p_lo) - 0.5 * a_tau * (big_a + 1) * tau * (
+        a / (a + big_b)
+    ) * betainc(a + 1, big_b, p_lo)
+    # p > 1 - d_hi: g(p) = g(1) - g'(1) (p - 1), |g'(1)| <= A tau + g(1).
+    slope = a_tau * (1 + tau) ** (-big_a - 1) - g1
+    d_hi = min(1e-8 * g1 / (a_tau + 1 + g1), 0.25)
+    # P(p > 1 - d) = I_d(B, a) by symmetry: exact even where 1 - d rounds to 1.
+    right = g1 * betainc(big_b, a, d_hi) - slope * (big_b / (a + big_b)) * betainc(
+        big_b + 1, a, d_hi
+    )
+    y_lo, y_hi = np.log(p_lo) - np.log1p(-p_lo), np.log1p(-d_hi) - np.log(d_hi)
+    norm = betaln(a, big_b)
+
+    def log_f(y: np.ndarray) -> np.ndarray:
+        lp, lq = log_expit(y), log_expit(-y)
+        with np.errstate(all="ignore"):
+            lg = np.log(-np.expm1(-big_a * np.log1p(np.exp(lp) * tau))) - lp
+        return a * lp + big_b * lq + lg - norm
+
+    grid = np.linspace(y_lo, y_hi, 4001)
+    values = log_f(grid)
+    peak = float(np.max(values))
+    mode = float(grid[np.argmax(values)])
+    beta_mode = float(np.clip(np.log(a) - np.log(big_b), y_lo, y_hi))
+    points = sorted({mode, beta_mode} - {y_lo, y_hi})
+    with warnings.catch_warnings():
+        # Roundoff warnings at 1e-11 relative: the result is still far inside 1e-9.
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        middle, _ = integrate.quad(
+            lambda y: float(np.exp(log_f(np.asarray(y)) - peak)),
+            y_lo,
+            y_hi,
+            points=points or None,
+            limit=500,
+            epsabs=0.0,
+            epsrel=1e-11,
+        )
+    return float(left + right + np.exp(peak) * middle)
+
+
+def expected_alive(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Return the expected purchases in the next ``t`` of a customer who is alive (BG/NBD family).
+
+    Parameters
+    ----------
+    big_a : numpy.ndarray
+        ``r + x``.
+    a : float
+        Beta shape of the dropout probability.
+    big_b : numpy.ndarray
+        ``b + x`` (BG/NBD) or ``b + x + 1`` (MBG/NBD).
+    tau : numpy.ndarray
+        ``t / (alpha + T)``, >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[X(T, T + t] | alive]``, within ``[1 - (1 + tau)^-A, min(A tau, c / (a - 1))]``.
+    """
+    big_a, big_b, tau = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (big_a, big_b, tau))
+    )
+    big_a, big_b, tau = big_a.ravel(), big_b.ravel(), tau.ravel()
+    c = a + big_b - 1
+    out = np.zeros_like(tau)
+    positive = tau > 0
+    # Ratio bound of consecutive series terms: (A+k)(a+k-1) tau / ((c+k)(k+1)) <= q.
+    q = tau * np.maximum(1.0, (big_a + 1) / (c + 1)) * max(1.0, a / 2)
+    use_series = positive & (q < 0.5)
+    if np.any(use_series):
+        s = use_series
+        out[s] = _series(big_a[s], np.full(s.sum(), a), c[s] + 1, tau[s])
+    rest = positive & ~use_series
+    if np.any(rest):
+        out[rest] = _closed_near_one(big_a[rest], a, big_b[rest], tau[rest])
+    lower = -np.expm1(-big_a * np.log1p(tau))
+    upper = big_a * tau
+    if a > 1:
+        upper = np.minimum(upper, c / (a - 1))
+    z = tau / (1 + tau)
+    gap = np.abs(a - 1 - big_a)
+    risky = (z > 0.9) & (np.abs(gap - np.round(gap)) < 1e-3)
+    risky |= (z > 0.5) & (np.maximum(big_a, big_b) > 300)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(out) | (out < lower * (1 - 1e-9)) | (out > upper * (1 + 1e-9))
+    redo = rest & (bad | risky)
+    for i in np.flatnonzero(redo):
+        out[i] = _quadrature(big_a[i], a, big_b[i], tau[i])
+    return np.where(positive, np.clip(out, lower, upper), 0.0)
+
+
+# ----------------------------------------------------------------------------- Pareto/NBD
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+_PANELS = 6
+_SPAN = 40.0  # nats below the maximum at which the integrand is cut (e^-40 ~ 4e-18)
+
+
+def pareto_integral_quadrature(
+    p: np.ndarray, q: np.ndarray, alpha: float, beta: float, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Return ``log I`` (``I = int_lo^hi (alpha + y)^-p (beta + y)^-q dy``) and moments.
+
+    The Pareto/NBD likelihood (Fader & Hardie 2005, eqs. 18-22) and P(alive) need ``I``; its
+    hypergeometric closed form converges like ``z^k`` with ``z = |alpha - beta| / (max + y)``,
+    so it stalls (and scipy fails) as ``z -> 1``: ``min(alpha, beta) + y`` much smaller than
+    ``|alpha - beta|``, which is the no-dropout boundary ``beta -> inf`` and the case
+    ``alpha = 1e-3, beta = 1e3``. With ``u = log(d + y)`` (``d`` the smaller of alpha, beta,
+    ``D = |alpha - beta|``) the log-integrand ``(1 - e_d) u - e_c log(D + e^u)`` is concave,
+    so its maximum is known in closed form, the range where it is within 40 nats of the
+    maximum is found by bisection, and 6 + 6 Gauss-Legendre panels of 16 nodes integrate it
+    to ~1e-14 relative in bounded time for any parameters.
+
+    Returns
+    -------
+    log_i : numpy.ndarray
+        ``log I``.
+    d_p, d_q : numpy.ndarray
+        ``d log I / dp = -E_w[log(alpha + y)]`` and ``d log I / dq = -E_w[log(beta + y)]``.
+    ratio_a, ratio_b : numpy.ndarray
+        ``I(p + 1, q) / I = E_w[1 / (alpha + y)]`` and ``I(p, q + 1) / I = E_w[1 / (beta + y)]``.
+    """
+    p, q, lo, hi = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(p, q, lo, hi))
+    if alpha <= beta:
+        d, e_d, e_c = alpha, p, q
+    else:
+        d, e_d, e_c = beta, q, p
+    gap = abs(alpha - beta)
+    log_gap = np.log(gap) if gap > 0 else -np.inf
+
+    def log_f(u: np.ndarray) -> np.ndarray:
+        return (1.0 - e_d) * u - e_c * np.logaddexp(log_gap, u)
+
+    u_lo, u_hi = np.log(d + lo), np.log(d + hi)
+    slope = 1.0 - e_d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip(slope / e_c, 1e-300, 1 - 1e-16)
+        inner = log_gap + np.log(share) - np.log1p(-share)
+    u_star = np.where(slope <= 0, u_lo, np.where(slope >= e_c, u_hi, inner))
+    u_star = np.clip(np.nan_to_num(u_star, nan=0.0, neginf=-np.inf), u_lo, u_hi)
+    peak = log_f(u_star)
+
+    def cut(a_end: np.ndarray) -> np.ndarray:
+        # Point between the maximum and the end where log f = peak - SPAN (or the end).
+        inside = log_f(a_end) >= peak - _SPAN
+        left, right = u_star.copy(), a_end.copy()  # log f(left) >= target > log f(right)
+        for _ in range(60):
+            mid = 0.5 * (left + right)
+            above = log_f(mid) >= peak - _SPAN
+            left = np.where(above, mid, left)
+            right = np.where(above, right, mid)
+        return np.where(inside, a_end, right)
+
+    u_a, u_b = cut(u_lo), cut(u_hi)
+    total = np.zeros_like(p)
+    m_la, m_lb, m_ia, m_ib = (np.zeros_like(p) for _ in range(4))
+    for start, end in ((u_a, u_star), (u_star, u_b)):
+        width = (end - start) / _PANELS
+        for k in range(_PANELS):
+            centre = start + (k + 0.5) * width
+            u = centre[:, None] + 0.5 * width[:, None] * _GL_X[None, :]
+            w = np.exp(log_f(u) - peak[:, None]) * (0.5 * width[:, None] * _GL_W)
+            y_d = np.exp(u)  # d + y
+            y_c = np.logaddexp(log_gap, u)  # log(c + y)
+            log_d, log_c = u, y_c
+            total += w.sum(axis=1)
+            la, lb = (log_d, log_c) if alpha <= beta else (log_c, log_d)
+            m_la += (w * la).sum(axis=1)
+            m_lb += (w * lb).sum(axis=1)
+            inv_d, inv_c = 1.0 / y_d, np.exp(-y_c)
+            ia, ib = (inv_d, inv_c) if alpha <= beta else (inv_c, inv_d)
+            m_ia += (w * ia).sum(axis=1)
+            m_ib += (w * ib).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_i = peak + np.log(total)
+        return log_i, -m_la / total, -m_lb / total, m_ia / total, m_ib / total
