@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.tseries.api import guess_datetime_format
 
 from churnlab.data.messages import format_examples, option_hint
@@ -24,10 +26,16 @@ from churnlab.exceptions import ConfigError, DataValidationError
 
 #: ``05/01/2021``, ``5.1.21``, ``05-01-2021 08:26``: day and month first, in some order.
 _DAY_MONTH = r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})((?:[ T].*)?)"
-#: ``2021-01-05``, ``2021/1/5 08:26``: year, month, day (the ISO 8601 order).
-_YEAR_FIRST = r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})((?:[ T].*)?)"
+#: The same two layouts for pyarrow (RE2 has no back-references: the separators are
+#: compared afterwards). Groups: three numbers, two separators, the rest (a time).
+_ARROW_LAYOUTS = {
+    "day_month": r"^(?P<n0>\d{1,2})(?P<s1>[/.\-])(?P<n1>\d{1,2})(?P<s2>[/.\-])"
+    r"(?P<n2>\d{4}|\d{2})(?P<rest>(?:[ T].*)?)$",
+    "year_first": r"^(?P<n0>\d{4})(?P<s1>[/.\-])(?P<n1>\d{1,2})(?P<s2>[/.\-])"
+    r"(?P<n2>\d{1,2})(?P<rest>(?:[ T].*)?)$",
+}
 #: A time followed by a UTC offset or zone: the value is timezone-aware.
-_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$")
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
 #: Digits and separators only: never handed to dateutil, which would guess.
 _NUMERIC_ONLY = r"[\d\s/.\-:]+"
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -100,16 +108,50 @@ def _four_digit_year(year: pd.Series) -> pd.Series:
     return y.where(~short, np.where(y < 69, 2000 + y, 1900 + y))
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.to_numpy(dtype=object), type=pa.string())
+
+
+def _extract(values: pd.Series, layout: str) -> pd.DataFrame:
+    """Return the parts of the values in ``layout`` (pyarrow, so a million values are quick).
+
+    Columns: 0, 2, 3 the three numbers (as strings), 1 the separator, 4 the rest.
+    """
+    pattern = _ARROW_LAYOUTS[layout]
+    array = _arrow(values)
+    hit = pc.fill_null(pc.match_substring_regex(array, pattern), False)
+    found = pc.extract_regex(array.filter(hit), pattern)
+    parts = {
+        key: found.field(name).to_numpy(zero_copy_only=False)
+        for key, name in enumerate(("n0", "s1", "n1", "n2", "rest", "s2"))
+    }
+    frame = pd.DataFrame(parts, index=values.index[hit.to_numpy(zero_copy_only=False)])
+    return frame[frame[1] == frame.pop(5)]
+
+
 def _iso(year: pd.Series, month: pd.Series, day: pd.Series, rest: pd.Series) -> pd.Series:
-    """Return ``YYYY-MM-DD<rest>`` strings."""
-    return (
-        year.astype("str").str.zfill(4)
-        + "-"
-        + month.astype("str").str.zfill(2)
-        + "-"
-        + day.astype("str").str.zfill(2)
-        + rest
+    """Return ``YYYY-MM-DD<rest>`` strings (built with pyarrow)."""
+    padded = [
+        pc.utf8_lpad(pc.cast(pa.array(v.to_numpy(dtype="int64")), pa.string()), width, "0")
+        for v, width in ((year, 4), (month, 2), (day, 2))
+    ]
+    joined = pc.binary_join_element_wise(
+        pc.binary_join_element_wise(*padded, "-"), _arrow(rest), ""
     )
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=year.index, dtype=object)
+
+
+def _parse_iso(strings: pd.Series) -> pd.Series:
+    """Parse ``YYYY-MM-DD...`` strings as UTC: strict ISO 8601 first, then any time layout."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
+    retry = parsed.isna()
+    if retry.any():
+        again = _to_utc(strings[retry])
+        parsed = parsed.astype(again.dtype)
+        parsed[retry] = again
+    return parsed
 
 
 def _label(iso_values: pd.Series, date_part: str) -> str:
@@ -187,9 +229,13 @@ def _parse_text(
     column: str,
     where: str,
 ) -> ParsedDates:
-    """Parse a column of date strings (no missing values) one value at a time, once each."""
-    uniques = pd.Series(pd.unique(text), dtype="str")
-    aware = uniques.str.contains(_OFFSET)
+    """Parse a column of date strings (no missing values), each distinct value once."""
+    codes, distinct = pd.factorize(text)
+    uniques = pd.Series(distinct, dtype=object)
+    aware = pd.Series(False, index=uniques.index)
+    if timezone is not None:
+        matches = pc.match_substring_regex(_arrow(uniques), _OFFSET)
+        aware = pd.Series(pc.fill_null(matches, False).to_numpy(zero_copy_only=False))
     if date_format is not None:
         try:
             with warnings.catch_warnings():
@@ -205,25 +251,34 @@ def _parse_text(
     else:
         parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[us, UTC]")
         labels = []
-        ymd = uniques.str.extract(f"^{_YEAR_FIRST}$").dropna(subset=[0])
-        dm = uniques.str.extract(f"^{_DAY_MONTH}$").dropna(subset=[0])
-        other = uniques.drop(index=ymd.index.union(dm.index))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            strict = pd.to_datetime(uniques, format="ISO8601", errors="coerce", utc=True)
+        iso_done = strict.notna()
+        if iso_done.any():  # the common case, in C: '2021-01-05', '2021-01-05T08:26:00+01:00'
+            parsed[iso_done] = strict[iso_done]
+            labels.append(guess_datetime_format(str(uniques[iso_done].iloc[0])) or "ISO 8601")
+        left = uniques[~iso_done]
+        ymd = _extract(left, "year_first")
+        dm = _extract(left.drop(index=ymd.index), "day_month")
+        other = left.drop(index=ymd.index.union(dm.index))
         if len(ymd):
             year = ymd[0].astype("int64")
             ok = _is_valid_date(year, ymd[2].astype("int64"), ymd[3].astype("int64"))
-            iso = _iso(year, ymd[2], ymd[3], ymd[4])[ok]
+            iso = _iso(year[ok], ymd[2][ok], ymd[3][ok], ymd[4][ok])
             if len(iso):
-                parsed.loc[iso.index] = _to_utc(iso)
+                parsed.loc[iso.index] = _parse_iso(iso)
                 labels.append(_label(iso, "%Y-%m-%d"))
         if len(dm):
             dm["value"] = uniques[dm.index]
+            n_iso = int(iso_done.sum()) + len(ymd)
             first_is_day, ok = _decide_dayfirst(
-                text, dm, dayfirst=dayfirst, column=column, where=where, n_iso=len(ymd)
+                text, dm, dayfirst=dayfirst, column=column, where=where, n_iso=n_iso
             )
             day, month = (dm[0], dm[2]) if first_is_day else (dm[2], dm[0])
-            iso = _iso(_four_digit_year(dm[3]), month, day, dm[4])[ok]
+            iso = _iso(_four_digit_year(dm[3])[ok], month[ok], day[ok], dm[4][ok])
             if len(iso):
-                parsed.loc[iso.index] = _to_utc(iso)
+                parsed.loc[iso.index] = _parse_iso(iso)
                 sep, year_code = dm[1].iloc[0], "%Y" if len(dm[3].iloc[0]) == 4 else "%y"
                 parts = ("%d", "%m") if first_is_day else ("%m", "%d")
                 labels.append(_label(iso, f"{parts[0]}{sep}{parts[1]}{sep}{year_code}"))
@@ -238,9 +293,9 @@ def _parse_text(
     local = parsed.dt.tz_localize(None).copy()
     if timezone is not None and aware.any():
         local[aware] = _naive(parsed[aware], timezone=timezone)
-    lookup = pd.Series(_in_range(local).to_numpy(), index=uniques.to_numpy())
+    values = pd.Series(_in_range(local).to_numpy()[codes], index=text.index)
     label = " and ".join(dict.fromkeys(labels)) if labels else None
-    return ParsedDates(text.map(lookup).astype("datetime64[ns]"), label)
+    return ParsedDates(values.astype("datetime64[ns]"), label)
 
 
 def parse_date_column(
