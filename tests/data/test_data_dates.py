@@ -10,6 +10,7 @@ from churnlab import config
 from churnlab.data import CleaningReport, load_transactions
 from churnlab.data.dates import parse_date_column
 from churnlab.data.validation import parse_date
+from churnlab.datasets import load_source
 from churnlab.exceptions import ConfigError, DataValidationError
 
 
@@ -245,3 +246,15 @@ def test_report_shows_the_date_format():
     assert "dates read as %d/%m/%Y" in report._repr_html_()
     assert report.to_frame().attrs["date_format"] == "%d/%m/%Y"
     assert "date_format" not in repr(CleaningReport(input_rows=0, kept_rows=0))
+
+
+def test_missing_observation_end_value(tiny_transactions):
+    with pytest.raises(ConfigError, match=r"observation_end=NaT is not a date"):
+        load_transactions(tiny_transactions, observation_end=pd.NaT)
+
+
+def test_sampled_report_keeps_the_date_format(tmp_path):
+    path = _write(tmp_path, ["05/01/2021", "06/01/2021", "07/01/2021", "08/01/2021"])
+    loaded = load_source(path, dayfirst=True, sample_customers=2, random_state=1)
+    assert loaded.data[config.CUSTOMER_ID].nunique() == 2
+    assert loaded.report.date_format == "%d/%m/%Y"

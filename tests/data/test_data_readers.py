@@ -311,3 +311,28 @@ def test_binary_file_named_csv(tmp_path, tiny_transactions, writer, kind):
         DataValidationError, match=rf"export.csv' is named like a text file but is {kind}"
     ):
         load_transactions(path)
+
+
+def test_encoding_for_a_parquet_file_is_a_config_error(tmp_path, tiny_transactions):
+    path = tmp_path / "log.parquet"
+    tiny_transactions.to_parquet(path)
+    with pytest.raises(
+        ConfigError, match=r"encoding='latin-1' only applies to text files \(CSV\), and '.*log"
+    ):
+        load_transactions(path, encoding="latin-1")
+
+
+def test_xls_without_its_reader(tmp_path):
+    pytest.importorskip("openpyxl")
+    try:
+        import xlrd  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("xlrd is installed, so .xls files can be read")
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(
+        DataValidationError, match=r"Reading '.*old.xls' needs an Excel reader that is not"
+    ):
+        load_transactions(path)
