@@ -188,7 +188,7 @@ def _decide_dayfirst(
             sep = found[1].iloc[0]
             most = "%d{0}%m{0}%Y" if only_dm.sum() >= only_md.sum() else "%m{0}%d{0}%Y"
             raise DataValidationError(
-                f"{where}: column {column!r} mixes day-first and month-first dates: "
+                f"Column {column!r} of {where} mixes day-first and month-first dates: "
                 f"{_rows(text, values[only_dm])} only make sense day-first "
                 f"(e.g. {format_examples(values[only_dm], limit=3)}) and "
                 f"{_rows(text, values[only_md])} only month-first (e.g. "
@@ -207,7 +207,7 @@ def _decide_dayfirst(
             example = values[ambiguous].iloc[0]
             a, b = int(first[ambiguous].iloc[0]), int(second[ambiguous].iloc[0])
             raise DataValidationError(
-                f"{where}: column {column!r} has {_rows(text, values[ambiguous])} whose date "
+                f"Column {column!r} of {where} has {_rows(text, values[ambiguous])} whose date "
                 f"reads as day-first or as month-first{iso_note}, e.g. "
                 f"{format_examples(values[ambiguous], limit=3)}: {example!r} is day {a} of "
                 f"month {b}, or month {a} day {b}. No value has a day above 12 to settle it. "
@@ -305,7 +305,7 @@ def parse_date_column(
     dayfirst: bool | None = None,
     timezone: str | None = None,
     column: str | None = None,
-    where: str = "load_transactions",
+    where: str = "the data",
 ) -> ParsedDates:
     """Parse a column of dates, leaving values that do not parse as ``NaT``.
 
@@ -323,8 +323,8 @@ def parse_date_column(
         dropped; default UTC. Naive dates are left as they are.
     column : str, optional
         Source column name, for messages; defaults to ``values.name``.
-    where : str, default "load_transactions"
-        What is being read, e.g. the file name, for messages.
+    where : str, default "the data"
+        What is being read, e.g. ``"'log.csv'"``, for messages.
 
     Returns
     -------
@@ -354,7 +354,7 @@ def parse_date_column(
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if not len(present):
         return ParsedDates(out, date_format)
-    name = column if column is not None else str(values.name)
+    name = column if column is not None else str(values.name or "date")
     parsed = _parse_text(
         present,
         date_format=date_format,

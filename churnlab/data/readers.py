@@ -59,7 +59,7 @@ def describe_source(source: object) -> str:
 
 
 def _sniff_text(path: Path, encoding: str | None) -> None:
-    """Refuse UTF-16 text read as UTF-8, before pandas fails on its first byte."""
+    """Refuse UTF-16 text read as UTF-8, and binary files named like text, before pandas."""
     opener = _OPENERS.get(path.suffix.lower(), open)
     if path.suffix.lower() == ".zip":
         return

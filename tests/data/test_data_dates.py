@@ -45,7 +45,7 @@ def test_ambiguous_dates_are_refused_with_examples(tmp_path):
     path = _write(tmp_path, ["05/01/2021", "06/01/2021", "07/01/2021"], name="uk.csv")
     with pytest.raises(
         DataValidationError,
-        match=r"'.*uk.csv': column 'date' has 3 rows whose date reads as day-first or as "
+        match=r"Column 'date' of '.*uk.csv' has 3 rows whose date reads as day-first or as "
         r"month-first, e.g. '05/01/2021', '06/01/2021', '07/01/2021': '05/01/2021' is day 5 of "
         r"month 1, or month 5 day 1.*dayfirst=True \(CLI: --dayfirst\).*dayfirst=False.*"
         r"date_format='%d/%m/%Y' \(CLI: --date-format '%d/%m/%Y'\)",
@@ -92,8 +92,8 @@ def test_mixed_day_first_and_month_first_is_refused(tmp_path):
     path = _write(tmp_path, ["13/01/2021", "14/01/2021", "01/15/2021", "02/01/2021"])
     with pytest.raises(
         DataValidationError,
-        match=r"column 'date' mixes day-first and month-first dates: 2 rows only make sense "
-        r"day-first \(e.g. '13/01/2021', '14/01/2021'\) and 1 row only month-first "
+        match=r"Column 'date' of '.*log.csv' mixes day-first and month-first dates: 2 rows "
+        r"only make sense day-first \(e.g. '13/01/2021', '14/01/2021'\) and 1 row only month-first "
         r"\(e.g. '01/15/2021'\).*date_format='%d/%m/%Y' \(CLI: --date-format '%d/%m/%Y'\)",
     ):
         load_transactions(path)
