@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnlab import config
 from churnlab.data import CleaningReport, load_transactions
@@ -258,3 +262,19 @@ def test_sampled_report_keeps_the_date_format(tmp_path):
     loaded = load_source(path, dayfirst=True, sample_customers=2, random_state=1)
     assert loaded.data[config.CUSTOMER_ID].nunique() == 2
     assert loaded.report.date_format == "%d/%m/%Y"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2100, 12, 31)), min_size=1),
+    st.sampled_from(["/", "-", "."]),
+    st.booleans(),
+)
+def test_a_settled_column_reads_back_exactly(days, sep, day_first):
+    # one unambiguous value (day 13..28) settles the order; every value must come back
+    days = [*days, dt.date(2020, 5, 13 + len(days) % 16)]
+    fmt = f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y"
+    text = pd.Series([d.strftime(fmt) for d in days])
+    parsed = parse_date_column(text)
+    assert parsed.values.tolist() == [pd.Timestamp(d) for d in days]
+    assert parsed.date_format == fmt
