@@ -24,10 +24,11 @@ singularity at ``a = 1`` and scipy's ``hyp2f1`` fails (NaN, or silently wrong) w
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy import integrate
-from scipy.special import betainc, betaln, log_expit
+from scipy.special import betainc, log_expit
 
 from churnlab.models._base import hyp2f1_safe
 
@@ -94,33 +95,49 @@ def _quadrature(big_a: float, a: float, big_b: float, tau: float) -> float:
         big_b + 1, a, d_hi
     )
     y_lo, y_hi = np.log(p_lo) - np.log1p(-p_lo), np.log1p(-d_hi) - np.log(d_hi)
-    norm = betaln(a, big_b)
 
-    def log_f(y: np.ndarray) -> np.ndarray:
-        lp, lq = log_expit(y), log_expit(-y)
+    def log_beta(y: np.ndarray) -> np.ndarray:
+        return a * log_expit(y) + big_b * log_expit(-y)
+
+    def log_g(y: np.ndarray) -> np.ndarray:
+        lp = log_expit(y)
         with np.errstate(all="ignore"):
-            lg = np.log(-np.expm1(-big_a * np.log1p(np.exp(lp) * tau))) - lp
-        return a * lp + big_b * lq + lg - norm
+            return np.log(-np.expm1(-big_a * np.log1p(np.exp(lp) * tau))) - lp
 
-    grid = np.linspace(y_lo, y_hi, 4001)
-    values = log_f(grid)
-    peak = float(np.max(values))
-    mode = float(grid[np.argmax(values)])
-    beta_mode = float(np.clip(np.log(a) - np.log(big_b), y_lo, y_hi))
-    points = sorted({mode, beta_mode} - {y_lo, y_hi})
-    with warnings.catch_warnings():
-        # Roundoff warnings at 1e-11 relative: the result is still far inside 1e-9.
-        warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        middle, _ = integrate.quad(
-            lambda y: float(np.exp(log_f(np.asarray(y)) - peak)),
-            y_lo,
-            y_hi,
-            points=points or None,
-            limit=500,
-            epsabs=0.0,
-            epsrel=1e-11,
-        )
-    return float(left + right + np.exp(peak) * middle)
+    # Breakpoints: the beta density's mode and +-1..8 of its width (which can be 1e-6 when
+    # a and B are large), and the bend of g at p = 1 / (A tau).
+    beta_mode = np.log(a) - np.log(big_b)
+    width = np.sqrt(1.0 / a + 1.0 / big_b)
+    marks = beta_mode + width * np.array([-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8])
+    marks = np.concatenate([marks, [-np.log(a_tau)], np.linspace(y_lo, y_hi, 25)])
+    marks = np.unique(np.clip(marks, y_lo, y_hi))
+    points = [float(v) for v in marks if y_lo < v < y_hi] or None
+
+    def integral(log_h: Any) -> tuple[float, float]:
+        values = log_h(marks)
+        peak = float(np.max(values[np.isfinite(values)]))
+        with warnings.catch_warnings():
+            # Roundoff warnings at 1e-11 relative: the result is still far inside 1e-9.
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
+            value, _ = integrate.quad(
+                lambda y: float(np.exp(log_h(np.asarray(y)) - peak)),
+                y_lo,
+                y_hi,
+                points=points,
+                limit=2000,
+                epsabs=0.0,
+                epsrel=1e-11,
+            )
+        return value, peak
+
+    # The beta normaliser is taken from the same quadrature (the mass between the cuts is
+    # known exactly from the incomplete beta function): scipy's betaln loses ~eps*gammaln at
+    # large a and B (5% at 1e12), and the ratio cancels the quadrature's own error.
+    num, peak_num = integral(lambda y: log_beta(y) + log_g(y))
+    den, peak_den = integral(log_beta)
+    mass = 1.0 - betainc(a, big_b, p_lo) - betainc(big_b, a, d_hi)
+    middle = np.exp(peak_num - peak_den) * num / den * mass if den > 0 else 0.0
+    return float(left + right + middle)
 
 
 def expected_alive(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:
@@ -181,7 +198,7 @@ _SPAN = 40.0  # nats below the maximum at which the integrand is cut (e^-40 ~ 4e
 
 
 def pareto_integral_quadrature(
-    p: np.ndarray, q: np.ndarray, alpha: float, beta: float, lo: np.ndarray, hi: np.ndarray
+    p: Any, q: Any, alpha: Any, beta: Any, lo: Any, hi: Any
 ) -> tuple[np.ndarray, ...]:
     """Return ``log I`` (``I = int_lo^hi (alpha + y)^-p (beta + y)^-q dy``) and moments.
 
@@ -204,15 +221,18 @@ def pareto_integral_quadrature(
     ratio_a, ratio_b : numpy.ndarray
         ``I(p + 1, q) / I = E_w[1 / (alpha + y)]`` and ``I(p, q + 1) / I = E_w[1 / (beta + y)]``.
     """
-    p, q, lo, hi = (np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(p, q, lo, hi))
-    if alpha <= beta:
-        d, e_d, e_c = alpha, p, q
-    else:
-        d, e_d, e_c = beta, q, p
-    gap = abs(alpha - beta)
-    log_gap = np.log(gap) if gap > 0 else -np.inf
+    p, q, alpha, beta, lo, hi = (
+        np.asarray(v, dtype=float).ravel() for v in np.broadcast_arrays(p, q, alpha, beta, lo, hi)
+    )
+    a_small = alpha <= beta
+    d = np.where(a_small, alpha, beta)
+    e_d, e_c = np.where(a_small, p, q), np.where(a_small, q, p)
+    with np.errstate(divide="ignore"):
+        log_gap = np.log(np.abs(alpha - beta))
 
     def log_f(u: np.ndarray) -> np.ndarray:
+        if u.ndim == 2:
+            return (1.0 - e_d[:, None]) * u - e_c[:, None] * np.logaddexp(log_gap[:, None], u)
         return (1.0 - e_d) * u - e_c * np.logaddexp(log_gap, u)
 
     u_lo, u_hi = np.log(d + lo), np.log(d + hi)
@@ -244,17 +264,14 @@ def pareto_integral_quadrature(
             centre = start + (k + 0.5) * width
             u = centre[:, None] + 0.5 * width[:, None] * _GL_X[None, :]
             w = np.exp(log_f(u) - peak[:, None]) * (0.5 * width[:, None] * _GL_W)
-            y_d = np.exp(u)  # d + y
-            y_c = np.logaddexp(log_gap, u)  # log(c + y)
-            log_d, log_c = u, y_c
+            log_c = np.logaddexp(log_gap[:, None], u)  # log(c + y); u = log(d + y)
+            small = a_small[:, None]
             total += w.sum(axis=1)
-            la, lb = (log_d, log_c) if alpha <= beta else (log_c, log_d)
-            m_la += (w * la).sum(axis=1)
-            m_lb += (w * lb).sum(axis=1)
-            inv_d, inv_c = 1.0 / y_d, np.exp(-y_c)
-            ia, ib = (inv_d, inv_c) if alpha <= beta else (inv_c, inv_d)
-            m_ia += (w * ia).sum(axis=1)
-            m_ib += (w * ib).sum(axis=1)
+            m_la += (w * np.where(small, u, log_c)).sum(axis=1)
+            m_lb += (w * np.where(small, log_c, u)).sum(axis=1)
+            inv_d, inv_c = np.exp(-u), np.exp(-log_c)
+            m_ia += (w * np.where(small, inv_d, inv_c)).sum(axis=1)
+            m_ib += (w * np.where(small, inv_c, inv_d)).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_i = peak + np.log(total)
         return log_i, -m_la / total, -m_lb / total, m_ia / total, m_ib / total

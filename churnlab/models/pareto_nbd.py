@@ -24,6 +24,7 @@ from scipy import integrate
 from scipy.special import digamma, expit, gammaln
 
 from churnlab.models._base import TransactionModel, as_float, hyp2f1_safe
+from churnlab.models._special import pareto_integral_quadrature
 from churnlab.models._validation import check_counts, check_time
 
 
@@ -118,7 +119,72 @@ def _series_derivatives(m: np.ndarray, qd: np.ndarray, z: np.ndarray) -> tuple[n
     return d_m, d_q
 
 
+def _slow_rows(alpha: np.ndarray, beta: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Rows where the hypergeometric series is slow: ``|alpha - beta| / (max + lo) > 0.9``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(alpha - beta) / (np.maximum(alpha, beta) + lo) > 0.9
+
+
+def _integral_terms(
+    p: Any, q: Any, alpha: Any, beta: Any, lo: Any, hi: Any, *, derivatives: bool = False
+) -> tuple[np.ndarray, ...]:
+    """``log I``, ``I = int_lo^hi (alpha + y)^-p (beta + y)^-q dy``, row by row the stable way.
+
+    Rows where the hypergeometric closed form converges fast (``z <= 0.9``) use it
+    (:func:`_log_integral_hyp`); the others, and any row where it is not finite, use the
+    bounded-time quadrature :func:`~churnlab.models._special.pareto_integral_quadrature`.
+    With ``derivatives=True`` also return ``d log I / dp``, ``d log I / dq``,
+    ``I(p + 1, q) / I`` and ``I(p, q + 1) / I``.
+    """
+    p, q, alpha, beta, lo, hi = (
+        np.asarray(v, dtype=float) for v in np.broadcast_arrays(p, q, alpha, beta, lo, hi)
+    )
+    shape = p.shape
+    p, q, alpha, beta, lo, hi = (v.ravel() for v in (p, q, alpha, beta, lo, hi))
+    n_out = 5 if derivatives else 1
+    out = [np.full(p.size, np.nan) for _ in range(n_out)]
+    slow = _slow_rows(alpha, beta, lo)
+    fast = np.flatnonzero(~slow)
+    for branch in (alpha >= beta, alpha < beta):
+        rows = fast[branch[fast]]
+        if rows.size == 0:
+            continue
+        args = (p[rows], q[rows], alpha[rows], beta[rows], lo[rows], hi[rows])
+        values = _log_integral_hyp(*args, derivatives=derivatives)
+        if derivatives:
+            log_i = values[0]
+            with np.errstate(invalid="ignore", over="ignore"):
+                ratio_a = np.exp(_log_integral_hyp(args[0] + 1, *args[1:])[0] - log_i)
+                ratio_b = np.exp(_log_integral_hyp(args[0], args[1] + 1, *args[2:])[0] - log_i)
+            values = (*values, ratio_a, ratio_b)
+        for j in range(n_out):
+            out[j][rows] = values[j]
+    with np.errstate(invalid="ignore"):
+        empty = hi <= lo
+        redo = np.flatnonzero(~empty & ~np.all([np.isfinite(v) for v in out], axis=0))
+    if redo.size:
+        values = pareto_integral_quadrature(
+            p[redo], q[redo], alpha[redo], beta[redo], lo[redo], hi[redo]
+        )
+        picked = values if derivatives else values[:1]
+        for j in range(n_out):
+            out[j][redo] = picked[j]
+    if np.any(empty):
+        out[0][empty] = -np.inf
+        for j in range(1, n_out):
+            out[j][empty] = 0.0
+    return tuple(v.reshape(shape) for v in out)
+
+
 def _log_integral(
+    p: Any, q: Any, alpha: Any, beta: Any, lo: Any, hi: Any, *, derivatives: bool = False
+) -> tuple[np.ndarray, ...]:
+    """``log I`` (and with ``derivatives``, ``d log I / dp``, ``d log I / dq``); stable rows."""
+    values = _integral_terms(p, q, alpha, beta, lo, hi, derivatives=derivatives)
+    return values[:3] if derivatives else values
+
+
+def _log_integral_hyp(
     p: Any, q: Any, alpha: Any, beta: Any, lo: Any, hi: Any, *, derivatives: bool = False
 ) -> tuple[np.ndarray, ...]:
     """``log I`` with ``I = int_lo^hi (alpha + y)^-p (beta + y)^-q dy`` (needs ``p + q > 1``).
@@ -196,9 +262,9 @@ class ParetoNBDModel(TransactionModel):
         x, tx, big_t = columns
         r, alpha, s, beta = params
         p, q = r + x, s + 1.0
-        log_i, di_dp, di_dq = _log_integral(p, q, alpha, beta, tx, big_t, derivatives=True)
-        log_i_a = _log_integral(p + 1, q, alpha, beta, tx, big_t)[0]
-        log_i_b = _log_integral(p, q + 1, alpha, beta, tx, big_t)[0]
+        log_i, di_dp, di_dq, ratio_a, ratio_b = _integral_terms(
+            p, q, alpha, beta, tx, big_t, derivatives=True
+        )
         u1 = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
         u2 = np.log(s) + log_i
         top = np.logaddexp(u1, u2)
@@ -210,9 +276,6 @@ class ParetoNBDModel(TransactionModel):
             return np.where(has, w2 * np.where(has, values, 0.0), 0.0)
 
         ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + top
-        with np.errstate(invalid="ignore"):
-            ratio_a = np.exp(log_i_a - log_i)
-            ratio_b = np.exp(log_i_b - log_i)
         grad = np.empty((x.size, 4))
         grad[:, 0] = (
             digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + big_t) + part(di_dp)

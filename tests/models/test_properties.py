@@ -65,20 +65,20 @@ def test_predictions_are_finite_bounded_and_monotone(cls, params, data):
     assert np.all(np.isfinite(new)) and np.all(np.diff(new) >= -1e-12)
 
 
-# Issue #14: the BG/NBD family over the whole range [1e-3, 1e3] of every parameter, exact
-# integers (a = 1, integer c - a - b) included, and T up to 1e4.
+# Issue #14: BG/NBD, MBG/NBD and Pareto/NBD over the whole range [1e-3, 1e3] of every
+# parameter, exact integers (a = 1, integer c - a - b) included, and T up to 1e4.
 WIDE = st.one_of(
     st.sampled_from([1e-3, 0.5, 1.0, 2.0, 1e3]), st.floats(min_value=1e-3, max_value=1e3)
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    cls=st.sampled_from([BetaGeoModel, ModifiedBetaGeoModel]),
+    cls=MODELS,
     params=st.tuples(WIDE, WIDE, WIDE, WIDE),
     data=histories(size=4),
 )
-def test_beta_geo_predictions_over_the_whole_parameter_range(cls, params, data):
+def test_predictions_over_the_whole_parameter_range(cls, params, data):
     model = _model(cls, params)
     alive = model.probability_alive(data).to_numpy()
     assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
