@@ -21,12 +21,13 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1, ndtri
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -215,6 +216,55 @@ def _hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -
     return total
 
 
+@dataclass(frozen=True)
+class ModelHealth:
+    """Whether a fitted model can be trusted: fields for programs, sentences for managers.
+
+    Attributes
+    ----------
+    converged : bool
+        The optimiser reached a stationary point (largest gradient below 1e-4) and the
+        predictions at the estimates are finite.
+    at_boundary : list of str
+        Parameters pushed to the edge of the parameter space, where the model degenerates
+        (e.g. BG/NBD ``b -> inf``: no evidence that customers drop out).
+    finite_standard_errors : bool
+        The Hessian is invertible, so standard errors and intervals exist.
+    q_above_one : bool or None
+        Gamma-Gamma only: ``q`` is clear of its constraint ``q > 1`` (the population mean spend
+        ``p v / (q - 1)`` exists and is well determined). ``None`` for other models.
+    ok : bool
+        No problem found.
+    problems : list of str
+        Plain-English sentences, one per problem, with what it means for the numbers.
+    """
+
+    converged: bool
+    at_boundary: list[str]
+    finite_standard_errors: bool
+    q_above_one: bool | None = None
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dictionary (for JSON manifests and tables)."""
+        return asdict(self)
+
+
+_NOT_CONVERGED = (
+    "The {model} fit did not converge, so its estimates and everything computed from them "
+    "(probabilities, forecasts, CLV) may be unreliable."
+)
+_NO_STANDARD_ERRORS = (
+    "The data do not pin down all of the {model}'s parameters (their standard errors are "
+    "undefined), so no confidence intervals or CLV ranges can be given for it."
+)
+_EXTREME = (
+    "The {model} fit pushed {names} to an extreme value, at the edge of what the model can "
+    "represent; treat its predictions with caution."
+)
+
+
 class BaseModel(BaseEstimator):
     """Maximum-likelihood estimator base class; subclasses define the likelihood.
 
@@ -223,6 +273,10 @@ class BaseModel(BaseEstimator):
     """
 
     _param_names: tuple[str, ...] = ()
+    #: Lower bound of each parameter (0 unless stated): the fit is over log(param - floor).
+    _param_floor: tuple[float, ...] | None = None
+    #: Plain-English name used in health sentences.
+    _display_name: str = "model"
 
     def __init__(
         self,
@@ -259,7 +313,12 @@ class BaseModel(BaseEstimator):
             )
         if self.initial_params is not None:
             unknown = set(self.initial_params) - set(self._param_names)
-            bad = [k for k, v in self.initial_params.items() if not (np.isfinite(v) and v > 0)]
+            floor = dict(zip(self._param_names, self._floor(), strict=True))
+            bad = [
+                k
+                for k, v in self.initial_params.items()
+                if not (np.isfinite(v) and v > floor.get(k, 0.0))
+            ]
             if unknown or bad:
                 raise ConfigError(
                     f"initial_params must map {list(self._param_names)} to positive numbers; "
@@ -269,12 +328,13 @@ class BaseModel(BaseEstimator):
     def _objective(
         self, theta: np.ndarray, columns: Any, weights: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        params = np.exp(theta)
+        floor = self._floor()
+        params = floor + np.exp(theta)
         ll, grad = self._loglik(params, columns)
         total = weights.sum()
         value = -(weights @ ll) / total + self.penalizer * np.sum(params**2)
         g = -(weights @ grad) / total + 2 * self.penalizer * params
-        g_theta = g * params
+        g_theta = g * (params - floor)
         if not (np.isfinite(value) and np.all(np.isfinite(g_theta))):
             return 1e100, np.zeros_like(theta)
         return float(value), g_theta
@@ -293,7 +353,7 @@ class BaseModel(BaseEstimator):
                 ],
                 dtype=float,
             )
-        theta0 = np.log(start)
+        theta0 = np.log(np.maximum(start - self._floor(), 1e-12))
         fun = self._objective
         columns = self._prepare(columns)
         res = optimize.minimize(
@@ -310,7 +370,7 @@ class BaseModel(BaseEstimator):
             )  # fmt: skip
             if res2.fun <= res.fun:
                 res = res2
-        params = np.exp(res.x)
+        params = self._floor() + np.exp(res.x)
         grad_norm = float(np.max(np.abs(res.jac))) if res.jac is not None else np.inf
         converged = np.isfinite(res.fun) and res.fun < 1e99 and grad_norm < 1e-4
         if not converged:
@@ -330,7 +390,11 @@ class BaseModel(BaseEstimator):
         self.n_customers_ = int(n_customers)
         self.converged_ = bool(converged)
         self.covariance_ = self._covariance(params, columns, weights * (n_customers / total))
+        self.theta_at_bound_ = [
+            name for name, value in zip(self._param_names, res.x, strict=True) if abs(value) > 29.0
+        ]
         self.summary_ = self._make_summary()
+        self._set_health()
 
     def _covariance(self, params: np.ndarray, columns: Any, weights: np.ndarray) -> pd.DataFrame:
         """Inverse Hessian of the total penalised NLL (central differences of the gradient)."""
@@ -366,18 +430,137 @@ class BaseModel(BaseEstimator):
             cov = np.full((k, k), np.nan)
         return pd.DataFrame(cov, index=names, columns=names)
 
-    def _make_summary(self) -> pd.DataFrame:
+    def _floor(self) -> np.ndarray:
+        k = len(self._param_names)
+        return np.zeros(k) if self._param_floor is None else np.asarray(self._param_floor, float)
+
+    def _make_summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates, standard errors and ``level`` intervals computed on the fitting scale.
+
+        The likelihood is maximised over ``log(theta - floor)``, where the sampling
+        distribution is closer to normal, so the interval is the delta-method interval on
+        that scale mapped back: ``floor + (theta - floor) * exp(+-z se / (theta - floor))``.
+        It is always inside the parameter space (e.g. ``theta > 0``), unlike
+        ``theta +- z se``, and is wider above the estimate than below.
+        """
         est = self.params_.to_numpy()
         se = np.sqrt(np.diag(self.covariance_.to_numpy()))
+        z = float(ndtri(0.5 + level / 2))
+        shifted = est - self._floor()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            spread = np.exp(z * se / shifted)
+            lower = self._floor() + shifted / spread
+            upper = self._floor() + shifted * spread
+        tag = f"{round(100 * level, 6):g}".replace(".", "_")
         return pd.DataFrame(
-            {
-                "estimate": est,
-                "std_error": se,
-                "lower_95": est - _Z95 * se,
-                "upper_95": est + _Z95 * se,
-            },
+            {"estimate": est, "std_error": se, f"lower_{tag}": lower, f"upper_{tag}": upper},
             index=pd.Index(list(self._param_names), name="parameter"),
         )
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameter table with confidence intervals at ``level`` (``summary_`` is 95%).
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage of the interval, strictly between 0 and 1.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``estimate``, ``std_error``, ``lower_<level>`` and ``upper_<level>`` (e.g.
+            ``lower_90``) per parameter; intervals by the delta method on the log scale.
+        """
+        self._check_fitted()
+        if not (isinstance(level, int | float) and 0 < level < 1):
+            raise ConfigError(f"level must be strictly between 0 and 1 (e.g. 0.9), got {level!r}.")
+        return self._make_summary(float(level))
+
+    # ---------------------------------------------------------------- health
+    def _boundary_problems(self) -> list[tuple[list[str], str]]:
+        """``(parameter names, sentence)`` for each degenerate direction of the fit.
+
+        Model-specific checks (:meth:`_specific_boundary_problems`) come first; any other
+        parameter whose log reached the optimiser's bound (|log| > 29) gets a generic one.
+        """
+        problems = self._specific_boundary_problems()
+        covered = {n for names, _ in problems for n in names}
+        extreme = [n for n in getattr(self, "theta_at_bound_", []) if n not in covered]
+        if extreme:
+            names = ", ".join(extreme)
+            problems.append((extreme, _EXTREME.format(model=self._display_name, names=names)))
+        return problems
+
+    def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
+        return []
+
+    def _set_health(self) -> None:
+        """Compute ``health_`` from convergence, boundaries and standard errors."""
+        problems: list[str] = []
+        at_boundary: list[str] = []
+        for names, sentence in self._boundary_problems():
+            at_boundary.extend(n for n in names if n not in at_boundary)
+            problems.append(sentence)
+        se = np.sqrt(np.diag(self.covariance_.to_numpy()))
+        finite_se = bool(np.all(np.isfinite(se)))
+        converged = bool(self.converged_)
+        if not converged:
+            problems.insert(0, _NOT_CONVERGED.format(model=self._display_name))
+        if not finite_se:
+            problems.append(_NO_STANDARD_ERRORS.format(model=self._display_name))
+        q_above_one = self._q_above_one()
+        self.health_ = ModelHealth(
+            converged=converged,
+            at_boundary=at_boundary,
+            finite_standard_errors=finite_se,
+            q_above_one=q_above_one,
+            ok=not problems,
+            problems=problems,
+        )
+
+    def _q_above_one(self) -> bool | None:
+        return None
+
+    # -------------------------------------------------------- log-likelihood
+    def _columns_for_loglik(self, data: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """Compressed likelihood columns and weights of ``data`` (subclasses implement)."""
+        raise NotImplementedError
+
+    def log_likelihood(self, data: Any, params: dict[str, float] | None = None) -> float:
+        """Total log-likelihood of ``data`` at the fitted parameters, or at ``params``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or array-like
+            What ``fit`` takes (an RFM summary; a survival curve for the sBG model).
+        params : dict, optional
+            Parameter values by name (all of them); default the fitted ones.
+
+        Returns
+        -------
+        float
+            Sum over customers of the log-likelihood (no penalty), the quantity
+            ``log_likelihood_`` reports for the training data.
+        """
+        if params is None:
+            values = np.array(self._params(), dtype=float)
+        else:
+            missing = set(self._param_names) - set(params)
+            unknown = set(params) - set(self._param_names)
+            if missing or unknown:
+                raise ConfigError(
+                    f"params must give every parameter {list(self._param_names)}; "
+                    f"missing {sorted(missing)}, unknown {sorted(unknown)}."
+                )
+            values = np.array([float(params[k]) for k in self._param_names])
+            if not np.all(np.isfinite(values) & (values > self._floor())):
+                raise ConfigError(
+                    f"params must be finite and above their lower bounds "
+                    f"{dict(zip(self._param_names, self._floor(), strict=True))}; got {params}."
+                )
+        columns, weights = self._columns_for_loglik(data)
+        ll, _ = self._loglik(values, self._prepare(columns))
+        return float(weights @ ll)
 
     # -------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
@@ -442,7 +625,7 @@ class TransactionModel(BaseModel):
         -------
         self
             With ``params_``, ``summary_``, ``covariance_``, ``log_likelihood_``,
-            ``n_customers_`` and ``time_unit_`` set.
+            ``health_``, ``n_customers_`` and ``time_unit_`` set.
 
         Raises
         ------
@@ -453,6 +636,7 @@ class TransactionModel(BaseModel):
         x, tx, big_t = validate_rfm(summary, where=where, require_repeat=True)
         self.time_unit_ = resolve_time_unit(summary, time_unit, where=where)
         columns, weights = compress_rows(x, tx, big_t)
+        self.max_T_ = float(np.max(big_t))
         self._fit_columns(columns, weights, n_customers=len(x))
         with np.errstate(all="ignore"):
             unique_rows = pd.DataFrame(dict(zip(self.required_columns, columns, strict=True)))
@@ -467,7 +651,27 @@ class TransactionModel(BaseModel):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+            self._set_health()
         return self
+
+    def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
+        problems = super()._specific_boundary_problems()
+        names = self._param_names
+        r, alpha = float(self.params_[names[0]]), float(self.params_[names[1]])
+        if min(r, alpha) > 1e5:
+            problems.append(
+                (
+                    [names[0], names[1]],
+                    f"The {self._display_name} found no evidence that customers differ in how "
+                    "often they buy (r and alpha are very large), so every customer's forecast "
+                    "is close to the average rate and barely uses their own purchase history.",
+                )
+            )
+        return problems
+
+    def _columns_for_loglik(self, data: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        x, tx, big_t = validate_rfm(data, where=f"{type(self).__name__}.log_likelihood")
+        return compress_rows(x, tx, big_t)
 
     def _data(self, data: pd.DataFrame, method: str) -> tuple[np.ndarray, ...]:
         self._check_fitted()

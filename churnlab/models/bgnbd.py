@@ -34,6 +34,7 @@ class _BetaGeoFamily(TransactionModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _shift = 0
+    _display_name = "purchase model (BG/NBD)"
 
     # ----------------------------------------------------------- likelihood
     @classmethod
@@ -124,6 +125,27 @@ class _BetaGeoFamily(TransactionModel):
         x, _, big_t = columns
         rate = max(float(weights @ x) / max(float(weights @ big_t), 1e-12), 1e-6)
         return np.array([1.0, 1.0 / rate, 1.0, 1.0])
+
+    # ---------------------------------------------------------------- health
+    def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
+        problems = super()._specific_boundary_problems()
+        a, b = float(self.params_["a"]), float(self.params_["b"])
+        names = [n for n, bad in (("a", a < 1e-4), ("b", b > 1e5)) if bad]
+        if not names and a / (a + b) < 1e-5:
+            names = ["a", "b"]
+        if names:
+            problems.insert(
+                0,
+                (
+                    names,
+                    f"The {self._display_name} found no evidence that customers stop buying "
+                    "(a \u2248 0 or b \u2192 \u221e: the chance of dropping out after a "
+                    f"purchase is about {a / (a + b):.1g}), so its 'probability still active' is "
+                    "close to 100% for everyone and should not be used to rank churn risk. Use the "
+                    "probability of no purchase over a horizon, or the churn classifier.",
+                ),
+            )
+        return problems
 
     # ---------------------------------------------------------- predictions
     def _p_alive(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from scipy.special import digamma, gammaln
 
 from churnlab import config
 from churnlab.data.validation import require_columns
-from churnlab.exceptions import ConvergenceWarning, DataValidationError
+from churnlab.exceptions import ConvergenceWarning, DataQualityWarning, DataValidationError
 from churnlab.models._base import BaseModel, compress_rows
 from churnlab.models._validation import _bad_rows, customer_index, resolve_time_unit
 
@@ -33,7 +33,7 @@ def _spend_arrays(data: pd.DataFrame, where: str) -> tuple[np.ndarray, np.ndarra
     checks = [
         (~np.isfinite(x) | ~np.isfinite(m), "have NaN or infinite frequency or monetary_value"),
         ((x < 0) | (x != np.round(x)), "have a negative or non-integer frequency"),
-        ((x > 0) & (m <= 0), "are repeat buyers with monetary_value <= 0 (spend must be positive)"),
+        ((x > 0) & (m < 0), "are repeat buyers with monetary_value < 0 (spend cannot be negative)"),
     ]
     for mask, what in checks:
         if np.any(mask):
@@ -70,7 +70,10 @@ class GammaGammaModel(BaseModel):
     left out of the fit (their count is kept in ``n_excluded_``).
 
     Required columns: ``frequency`` and ``monetary_value`` (mean spend of the repeat
-    purchases, > 0 for repeat buyers), indexed by ``customer_id``.
+    purchases, >= 0), indexed by ``customer_id``. The fit is constrained to ``q > 1``, so
+    the population mean spend ``p v / (q - 1)`` exists and ``expected_spend`` is always
+    positive (lifetimes' ``q_constraint=True``); ``health_.q_above_one`` says whether the
+    constraint is binding.
 
     Parameters
     ----------
@@ -92,11 +95,20 @@ class GammaGammaModel(BaseModel):
         Repeat buyers the model was fitted on.
     n_excluded_ : int
         Customers without a repeat purchase, left out of the fit.
+    n_zero_spend_ : int
+        Repeat buyers with a mean repeat spend of 0, left out of the fit (with a
+        ``DataQualityWarning``).
+    health_ : ModelHealth
+        Convergence, boundaries, standard errors and ``q_above_one``; see
+        :class:`~churnlab.models._base.ModelHealth`.
     time_unit_ : str or None
         Time unit of the summary (kept for consistency with the transaction models).
     """
 
     _param_names = ("p", "q", "v")
+    #: q > 1: the population mean spend p v / (q - 1) must exist (lifetimes' q_constraint).
+    _param_floor = (0.0, 1.0, 0.0)
+    _display_name = "spend model (Gamma-Gamma)"
 
     def fit(self, summary: pd.DataFrame, *, time_unit: str | None = None) -> GammaGammaModel:
         """Fit the model on the repeat buyers of an RFM summary.
@@ -128,17 +140,54 @@ class GammaGammaModel(BaseModel):
                 "observation window."
             )
         self.n_excluded_ = int((~repeat).sum())
-        columns, weights = compress_rows(x[repeat], m[repeat])
-        self._fit_columns(columns, weights, n_customers=int(repeat.sum()))
-        if self.q_ <= 1:
+        zero = repeat & (m == 0)
+        self.n_zero_spend_ = int(zero.sum())
+        if self.n_zero_spend_:
             warnings.warn(
-                f"GammaGammaModel: q={self.q_:.3g} <= 1, so the population mean spend is "
-                "infinite and expected_spend is unreliable. Check for extreme monetary values "
-                "or try penalizer=0.001.",
+                f"GammaGammaModel.fit: {self.n_zero_spend_} repeat buyer(s) have a mean repeat "
+                "spend of 0 (e.g. only free or fully refunded repeat orders) and are left out of "
+                "the fit, which needs positive spend; their expected_spend is shrunk from 0 "
+                "towards the population mean. Remove zero-value lines before rfm_summary if "
+                "they are not real purchases.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        use = repeat & ~zero
+        if not np.any(use):
+            raise DataValidationError(
+                f"{where}: all {int(repeat.sum())} repeat buyers have a mean repeat spend of 0, "
+                "so spend cannot be modelled. Check the monetary_value column."
+            )
+        columns, weights = compress_rows(x[use], m[use])
+        self._fit_columns(columns, weights, n_customers=int(use.sum()))
+        if not self.health_.q_above_one:
+            warnings.warn(
+                f"GammaGammaModel: q={self.q_:.6g} is at its lower bound 1 (without the bound "
+                "the fit would give q <= 1), so the population mean spend p v / (q - 1) is "
+                "not well determined and expected spend is unreliable for customers with few "
+                "purchases. Check for extreme monetary values, or use a shrunk mean spend.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def _q_above_one(self) -> bool | None:
+        return bool(self.q_ - 1.0 > 1e-6)
+
+    def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
+        if self.q_ - 1.0 > 1e-6:
+            return []
+        sentence = (
+            "The spend model found that a few customers spend so much more than the rest that "
+            "the average spend per order is not well defined (q \u2264 1), so expected spend, "
+            "and therefore CLV, is unreliable for customers with few purchases."
+        )
+        return [(["q"], sentence)]
+
+    def _columns_for_loglik(self, data: pd.DataFrame) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        x, m = _spend_arrays(data, "GammaGammaModel.log_likelihood")
+        use = (x > 0) & (m > 0)
+        return compress_rows(x[use], m[use])
 
     @staticmethod
     def _loglik(

@@ -48,3 +48,4 @@ class ModifiedBetaGeoModel(_BetaGeoFamily):
     """
 
     _shift = 1
+    _display_name = "purchase model (MBG/NBD)"

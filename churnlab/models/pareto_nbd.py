@@ -254,6 +254,31 @@ class ParetoNBDModel(TransactionModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    _display_name = "purchase model (Pareto/NBD)"
+
+    def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
+        problems = super()._specific_boundary_problems()
+        s, beta = float(self.params_["s"]), float(self.params_["beta"])
+        horizon = getattr(self, "max_T_", 1.0)
+        # Share of customers expected to drop out within the longest observed history.
+        dropout = -np.expm1(-s * np.log1p(horizon / beta))
+        names = [n for n, bad in (("s", s < 1e-3), ("beta", beta > 1e3 * horizon)) if bad]
+        if not names and dropout < 1e-3:
+            names = ["s", "beta"]
+        if names:
+            problems.insert(
+                0,
+                (
+                    names,
+                    f"The {self._display_name} found no evidence that customers stop buying "
+                    "(s \u2248 0 or beta \u2192 \u221e: it expects about "
+                    f"{100 * dropout:.2g}% of customers to drop out over the observed period), so "
+                    "its 'probability still active' is close to 100% for everyone and should "
+                    "not be used to rank churn risk. Use the probability of no purchase over a "
+                    "horizon, or the churn classifier.",
+                ),
+            )
+        return problems
 
     @staticmethod
     def _loglik(

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from lifetimes import GammaGammaFitter
 
-from churnlab.exceptions import ConvergenceWarning, DataValidationError, ModelNotFittedError
+from churnlab.exceptions import (
+    ConvergenceWarning,
+    DataQualityWarning,
+    DataValidationError,
+    ModelNotFittedError,
+)
 from churnlab.models.gamma_gamma import GammaGammaModel
 
 
@@ -73,12 +78,27 @@ def test_missing_monetary_column_is_reported():
         GammaGammaModel().fit(pd.DataFrame({"frequency": [1, 2]}))
 
 
-def test_non_positive_spend_of_repeat_buyers_is_rejected():
+def test_negative_spend_of_repeat_buyers_is_rejected():
     data = pd.DataFrame(
         {"frequency": [1, 2, 3], "monetary_value": [10.0, 0.0, -5.0]}, index=list("xyz")
     )
-    with pytest.raises(DataValidationError, match=r"2 row\(s\).*'y'.*monetary_value <= 0"):
+    with pytest.raises(DataValidationError, match=r"1 row\(s\).*'z'.*monetary_value < 0"):
         GammaGammaModel().fit(data)
+
+
+def test_zero_mean_repeat_spend_is_excluded_with_a_count(cdnow_spend, gg_cdnow):
+    # Issue #14: a repeat buyer whose repeat orders were all free used to fail the whole fit.
+    data = cdnow_spend.copy()
+    zero = data.index[data["frequency"] > 0][:3]
+    data.loc[zero, "monetary_value"] = 0.0
+    with pytest.warns(DataQualityWarning, match="3 repeat buyer.*mean repeat spend of 0"):
+        model = GammaGammaModel().fit(data)
+    assert model.n_zero_spend_ == 3
+    assert model.n_customers_ == gg_cdnow.n_customers_ - 3
+    spend = model.expected_spend(data)
+    assert np.all(spend > 0)
+    # Shrunk from 0 towards the population mean: positive, below it.
+    assert np.all(spend[zero] < model.p_ * model.v_ / (model.q_ - 1))
 
 
 def test_invalid_frequency_is_rejected():
@@ -95,14 +115,27 @@ def test_no_repeat_buyer_is_a_clear_error():
         GammaGammaModel().fit(data)
 
 
-def test_heavy_tailed_spend_warns_about_q():
-    # nu ~ Gamma(q=0.6): the population mean spend is infinite, and the fit says so.
+def test_heavy_tailed_spend_is_constrained_to_q_above_one():
+    # nu ~ Gamma(q=0.6): the population mean spend is infinite. Unconstrained, the fit gives
+    # q <= 1 and negative expected spend; constrained (lifetimes' q_constraint) q stays > 1,
+    # expected spend is positive, and the fit's health says the constraint binds.
     rng = np.random.default_rng(3)
     nu = rng.gamma(0.6, 1 / 10.0, size=4000)
     x = rng.integers(1, 6, size=4000)
     m = rng.gamma(4.0 * x, 1 / (nu * x))
-    with pytest.warns(ConvergenceWarning, match="q=.* <= 1"):
-        GammaGammaModel().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+    data = pd.DataFrame({"frequency": x, "monetary_value": m})
+    with pytest.warns(ConvergenceWarning, match="q=.* lower bound 1"):
+        model = GammaGammaModel().fit(data)
+    assert model.q_ > 1
+    assert np.all(model.expected_spend(data) > 0)
+    health = model.health_
+    assert health.q_above_one is False and "q" in health.at_boundary and not health.ok
+    assert any("average spend per order is not well defined" in p for p in health.problems)
+
+
+def test_healthy_fit_reports_q_above_one(gg_cdnow):
+    assert gg_cdnow.health_.q_above_one is True
+    assert gg_cdnow.health_.ok and gg_cdnow.health_.problems == []
 
 
 def test_not_fitted():
