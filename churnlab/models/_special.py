@@ -78,39 +78,39 @@ def _closed_near_one(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.nda
     return out
 
 
-def _quadrature(big_a: float, a: float, big_b: float, tau: float) -> float:
-    """``E_p[(1 - (1 + p tau)^-A) / p]``, ``p ~ Beta(a, B)``, by quadrature in ``y = logit(p)``."""
-    g1 = -np.expm1(-big_a * np.log1p(tau))
-    a_tau = big_a * tau
-    # p < p_lo: g(p) = A tau (1 - (A + 1) p tau / 2 + O((A p tau)^2)), integrated exactly.
-    p_lo = min(1e-7 / ((big_a + 1) * tau), 0.25)
-    left = a_tau * betainc(a, big_b, p_lo) - 0.5 * a_tau * (big_a + 1) * tau * (
-        a / (a + big_b)
-    ) * betainc(a + 1, big_b, p_lo)
-    # p > 1 - d_hi: g(p) = g(1) - g'(1) (p - 1), |g'(1)| <= A tau + g(1).
-    slope = a_tau * (1 + tau) ** (-big_a - 1) - g1
-    d_hi = min(1e-8 * g1 / (a_tau + 1 + g1), 0.25)
+def beta_expectation(
+    a: float,
+    big_b: float,
+    log_g: Any,
+    *,
+    ends: tuple[float, float, float, float],
+    p_lo: float,
+    d_hi: float,
+    kinks: tuple[float, ...] = (),
+) -> float:
+    """``E[g(p)]`` for ``p ~ Beta(a, B)`` by adaptive quadrature in ``y = logit(p)``.
+
+    Below ``p_lo`` and above ``1 - d_hi`` ``g`` is replaced by its tangent at 0 and at 1
+    (``ends = (g(0), g'(0), g(1), g'(1))``) and integrated exactly with the regularised
+    incomplete beta function, so any mass piled at either end (``a`` or ``B`` -> 0) is
+    exact; the middle is integrated with breakpoints at the beta mode, +-1..8 of its
+    width and at ``kinks`` (logits where ``g`` bends). The beta normaliser comes from the
+    same quadrature, as scipy's ``betaln`` loses ``eps * gammaln`` at large ``a``, ``B``.
+    """
+    g0, dg0, g1, dg1 = ends
+    left = g0 * betainc(a, big_b, p_lo) + dg0 * (a / (a + big_b)) * betainc(a + 1, big_b, p_lo)
     # P(p > 1 - d) = I_d(B, a) by symmetry: exact even where 1 - d rounds to 1.
-    right = g1 * betainc(big_b, a, d_hi) - slope * (big_b / (a + big_b)) * betainc(
-        big_b + 1, a, d_hi
-    )
+    right = g1 * betainc(big_b, a, d_hi) - dg1 * (big_b / (a + big_b)) * betainc(big_b + 1, a, d_hi)
     y_lo, y_hi = np.log(p_lo) - np.log1p(-p_lo), np.log1p(-d_hi) - np.log(d_hi)
 
     def log_beta(y: np.ndarray) -> np.ndarray:
         return a * log_expit(y) + big_b * log_expit(-y)
 
-    def log_g(y: np.ndarray) -> np.ndarray:
-        lp = log_expit(y)
-        with np.errstate(all="ignore"):
-            return np.log(-np.expm1(-big_a * np.log1p(np.exp(lp) * tau))) - lp
-
-    # Breakpoints: the beta density's mode and +-1..8 of its width (which can be 1e-6 when
-    # a and B are large), and the bend of g at p = 1 / (A tau).
     beta_mode = np.log(a) - np.log(big_b)
     width = np.sqrt(1.0 / a + 1.0 / big_b)
     marks = beta_mode + width * np.array([-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8])
-    marks = np.concatenate([marks, [-np.log(a_tau)], np.linspace(y_lo, y_hi, 25)])
-    marks = np.unique(np.clip(marks, y_lo, y_hi))
+    marks = np.concatenate([marks, list(kinks), np.linspace(y_lo, y_hi, 25)])
+    marks = np.unique(np.clip(marks[np.isfinite(marks)], y_lo, y_hi))
     points = [float(v) for v in marks if y_lo < v < y_hi] or None
 
     def integral(log_h: Any) -> tuple[float, float]:
@@ -130,14 +130,61 @@ def _quadrature(big_a: float, a: float, big_b: float, tau: float) -> float:
             )
         return value, peak
 
-    # The beta normaliser is taken from the same quadrature (the mass between the cuts is
-    # known exactly from the incomplete beta function): scipy's betaln loses ~eps*gammaln at
-    # large a and B (5% at 1e12), and the ratio cancels the quadrature's own error.
     num, peak_num = integral(lambda y: log_beta(y) + log_g(y))
     den, peak_den = integral(log_beta)
     mass = 1.0 - betainc(a, big_b, p_lo) - betainc(big_b, a, d_hi)
     middle = np.exp(peak_num - peak_den) * num / den * mass if den > 0 else 0.0
     return float(left + right + middle)
+
+
+def _quadrature(big_a: float, a: float, big_b: float, tau: float) -> float:
+    """``E_p[(1 - (1 + p tau)^-A) / p]``, ``p ~ Beta(a, B)``, by quadrature in ``y = logit(p)``."""
+    g1 = -np.expm1(-big_a * np.log1p(tau))
+    a_tau = big_a * tau
+    # g(p) = A tau (1 - (A + 1) p tau / 2 + O((A p tau)^2)) near 0; |g'(1)| <= A tau + g(1).
+    slope = a_tau * (1 + tau) ** (-big_a - 1) - g1
+
+    def log_g(y: np.ndarray) -> np.ndarray:
+        lp = log_expit(y)
+        with np.errstate(all="ignore"):
+            return np.log(-np.expm1(-big_a * np.log1p(np.exp(lp) * tau))) - lp
+
+    return beta_expectation(
+        a,
+        big_b,
+        log_g,
+        ends=(a_tau, -0.5 * a_tau * (big_a + 1) * tau, g1, slope),
+        p_lo=min(1e-7 / ((big_a + 1) * tau), 0.25),
+        d_hi=min(1e-8 * g1 / (a_tau + 1 + g1), 0.25),
+        kinks=(-np.log(a_tau),),
+    )
+
+
+def discounted_beta_sum(alpha: float, big_b: float, discount_rate: float) -> float:
+    """``2F1(1, B; alpha + B; 1 / (1 + d))`` as ``E[1 / (eps + z w)]``, ``w ~ Beta(alpha, B)``.
+
+    Euler's integral of the sBG discounted sums (Fader & Hardie 2010, eqs. 4 and 6):
+    ``2F1(1, B; alpha + B; z) = E[1 / (1 - z u)]`` with ``u ~ Beta(B, alpha)`` the renewal
+    probability, and ``1 - z u = eps + z w`` with ``w = 1 - u``, ``eps = d / (1 + d)``,
+    ``z = 1 / (1 + d)``. scipy's ``hyp2f1`` overflows or returns NaN here when ``d`` is small
+    and ``B`` large (``z -> 1``); the expectation is bounded by ``1 / eps`` and integrates
+    stably for any ``alpha``, ``B`` and ``d > 0``.
+    """
+    z = 1.0 / (1.0 + discount_rate)
+    eps = discount_rate / (1.0 + discount_rate)
+
+    def log_g(y: np.ndarray) -> np.ndarray:
+        return -np.log(eps + z * np.exp(log_expit(y)))
+
+    return beta_expectation(
+        alpha,
+        big_b,
+        log_g,
+        ends=(1.0 / eps, -z / eps**2, 1.0, -z),
+        p_lo=min(1e-7 * eps / z, 0.25),
+        d_hi=1e-7,
+        kinks=(np.log(eps / z),),
+    )
 
 
 def expected_alive(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:

@@ -12,12 +12,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, hyp2f1
+from scipy.special import betaln, digamma
 
 from churnlab import config
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.models._base import BaseModel, as_float
+from churnlab.models._special import discounted_beta_sum
 from churnlab.models._validation import check_time
+
+
+def _curve_columns(curve: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Rows of the sBG likelihood: churned in period t (weight: lost customers), or survived."""
+    n = curve.size - 1
+    lost = -np.diff(curve)
+    periods = np.concatenate([np.arange(1, n + 1, dtype=float), [float(n)]])
+    died = np.concatenate([np.ones(n), [0.0]])
+    weights = np.concatenate([lost, [curve[-1]]])
+    keep = weights > 0
+    return (periods[keep], died[keep]), weights[keep]
 
 
 class ShiftedBetaGeoModel(BaseModel):
@@ -65,6 +77,7 @@ class ShiftedBetaGeoModel(BaseModel):
     """
 
     _param_names = ("alpha", "beta")
+    _display_name = "retention model (sBG)"
 
     def fit(
         self, survival: Any, *, cohort_size: float | None = None, time_unit: str | None = None
@@ -127,17 +140,20 @@ class ShiftedBetaGeoModel(BaseModel):
                 f"use one of {list(config.TIME_UNIT_DAYS)}."
             )
         self.time_unit_ = time_unit
-        n = curve.size - 1
-        lost = -np.diff(curve)
-        # Rows: churned in period t (t = 1..n) with weight lost[t-1]; survived n periods.
-        periods = np.concatenate([np.arange(1, n + 1, dtype=float), [float(n)]])
-        died = np.concatenate([np.ones(n), [0.0]])
-        weights = np.concatenate([lost, [curve[-1]]])
-        keep = weights > 0
+        columns, weights = _curve_columns(curve)
         self.cohort_size_ = float(curve[0])
-        self.n_periods_ = n
-        self._fit_columns((periods[keep], died[keep]), weights[keep], n_customers=round(curve[0]))
+        self.n_periods_ = curve.size - 1
+        self._fit_columns(columns, weights, n_customers=round(curve[0]))
         return self
+
+    def _columns_for_loglik(self, data: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        curve = np.asarray(data, dtype=float).ravel()
+        if curve.size < 2 or not np.all(np.isfinite(curve)) or np.any(np.diff(curve) > 0):
+            raise DataValidationError(
+                "ShiftedBetaGeoModel.log_likelihood needs a finite, non-increasing survival "
+                f"curve of at least two values (counts of active customers); got {curve[:8]}."
+            )
+        return _curve_columns(curve)
 
     @staticmethod
     def _loglik(
@@ -245,7 +261,9 @@ class ShiftedBetaGeoModel(BaseModel):
         made ``n - 1 = renewals`` renewals, ``DERT = (beta + n - 1) / (alpha + beta + n - 1)
         * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))``, in units of the per-period
         payment (multiply by the margin per period to get money). ``renewals=0`` values a
-        customer who has just made the first payment (future payments only).
+        customer who has just made the first payment (future payments only). The
+        hypergeometric function is evaluated as Euler's integral (see
+        :meth:`expected_discounted_lifetime`), stable for small ``d`` and many renewals.
 
         Parameters
         ----------
@@ -267,12 +285,15 @@ class ShiftedBetaGeoModel(BaseModel):
             raise ConfigError(f"renewals must be a whole number >= 0, got {renewals!r}.")
         n = renewals + 1
         ratio = (beta + n - 1) / (alpha + beta + n - 1)
-        return float(ratio * hyp2f1(1.0, beta + n, alpha + beta + n, 1.0 / (1.0 + discount_rate)))
+        return float(ratio * discounted_beta_sum(alpha, beta + n, float(discount_rate)))
 
     def expected_discounted_lifetime(self, discount_rate: float) -> float:
         """Discounted expected lifetime of a new customer, first payment included (FH 2010, eq. 4).
 
-        ``DEL = 2F1(1, beta; alpha + beta; 1 / (1 + d))``, in units of the per-period payment.
+        ``DEL = 2F1(1, beta; alpha + beta; 1 / (1 + d))``, in units of the per-period payment,
+        evaluated as Euler's integral ``E[1 / (1 - u / (1 + d))]``, ``u ~ Beta(beta, alpha)``
+        (:func:`~churnlab.models._special.discounted_beta_sum`): finite and exact where
+        scipy's ``hyp2f1`` overflows (small ``d``, large ``beta``).
 
         Parameters
         ----------
@@ -288,4 +309,4 @@ class ShiftedBetaGeoModel(BaseModel):
             raise ConfigError(
                 f"discount_rate must be > 0 per period, got {discount_rate!r}; e.g. 0.1 for 10%."
             )
-        return float(hyp2f1(1.0, beta, alpha + beta, 1.0 / (1.0 + discount_rate)))
+        return discounted_beta_sum(alpha, beta, float(discount_rate))

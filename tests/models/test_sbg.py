@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
@@ -112,3 +113,29 @@ def test_bad_arguments(high_end):
     with pytest.raises(ModelNotFittedError, match="not fitted yet"):
         ShiftedBetaGeoModel().survival(3)
     assert "cohort of 1,000 over 7 periods" in repr(high_end)
+
+
+def test_dert_many_renewals_small_discount_is_finite():
+    # Issue #14: dert(0.001, renewals=169) was inf for the regular segment. Reference: FH (2010)
+    # eq. 6 with mpmath (50 digits) at the fitted parameters.
+    mp = pytest.importorskip("mpmath")
+    model = ShiftedBetaGeoModel().fit(REGULAR[:8], cohort_size=1000)
+    alpha, beta = mp.mpf(model.alpha_), mp.mpf(model.beta_)
+    with mp.workdps(50):
+        n, z = 170, 1 / (1 + mp.mpf("0.001"))
+        ref = (beta + n - 1) / (alpha + beta + n - 1) * mp.hyp2f1(1, beta + n, alpha + beta + n, z)
+    assert float(ref) == pytest.approx(377.43, abs=0.05)
+    assert model.dert(0.001, renewals=169) == pytest.approx(float(ref), rel=1e-10)
+
+
+def test_expected_discounted_lifetime_large_beta_is_finite():
+    # Issue #14: alpha=0.5, beta=1000, d=0.001 gave NaN; FH (2010) eq. 4 (mpmath) is 758.65.
+    mp = pytest.importorskip("mpmath")
+    model = ShiftedBetaGeoModel()
+    model.params_ = pd.Series({"alpha": 0.5, "beta": 1000.0})
+    with mp.workdps(50):
+        ref = mp.hyp2f1(1, 1000, mp.mpf("1000.5"), 1 / (1 + mp.mpf("0.001")))
+    assert float(ref) == pytest.approx(758.65, abs=0.005)
+    assert model.expected_discounted_lifetime(0.001) == pytest.approx(float(ref), rel=1e-10)
+    # Bounded by the undiscounted-by-churn sum 1 / (1 - 1 / (1 + d)) = (1 + d) / d.
+    assert model.expected_discounted_lifetime(1e-9) <= (1 + 1e-9) / 1e-9
