@@ -324,7 +324,12 @@ class BetaGeoModel(_BetaGeoFamily):
     params_ : pandas.Series
         The same, by name.
     summary_ : pandas.DataFrame
-        ``estimate``, ``std_error`` (inverse Hessian), ``lower_95``, ``upper_95``.
+        ``estimate``, ``std_error`` (inverse Hessian), ``lower_95``, ``upper_95``; the
+        interval is the delta-method interval on the log scale the fit works on,
+        ``exp(log theta +- 1.96 se / theta)``. :meth:`summary` gives other levels.
+    health_ : ModelHealth
+        ``converged``, ``at_boundary`` (e.g. ``["b"]`` when there is no evidence of
+        dropout), ``finite_standard_errors``, ``ok`` and plain-English ``problems``.
     covariance_ : pandas.DataFrame
         Asymptotic covariance of the estimates.
     log_likelihood_ : float
