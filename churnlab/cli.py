@@ -34,6 +34,56 @@ EXIT_CODES: dict[type[BaseException], int] = {
 }
 
 
+#: Named reports that are not a run on the transaction log (``--preset``).
+PRESETS: dict[str, dict[str, object]] = {
+    "telco": {"notebooks": "40", "data_source": "telco"},
+}
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Add the column mapping and reading options, named as in the API and config file."""
+    group = parser.add_argument_group(
+        "your data", "how to read the transaction log (same names as the [data] config table)"
+    )
+    for name, example in (
+        ("customer-id", "Kunde"),
+        ("date", "order_date"),
+        ("amount", "dollar_value"),
+        ("quantity", "units"),
+        ("price", "unit_price"),
+        ("order-id", "invoice"),
+        ("product-id", "sku"),
+    ):
+        group.add_argument(f"--{name}", metavar="COLUMN", help=f"column name, e.g. {example}")
+    group.add_argument("--date-format", metavar="FORMAT", help="e.g. '%%d/%%m/%%Y'")
+    group.add_argument(
+        "--dayfirst",
+        action="store_const",
+        const=True,
+        default=None,
+        help="read 05/01/2024 as 5 January",
+    )
+    group.add_argument(
+        "--monthfirst",
+        action="store_const",
+        dest="dayfirst",
+        const=False,
+        help="read 05/01/2024 as 1 May",
+    )
+    group.add_argument("--encoding", help="text encoding of a CSV, e.g. latin-1")
+    group.add_argument("--sheet", help="Excel sheet name (or its position, 0 = first)")
+    group.add_argument("--timezone", help="time zone of the dates, e.g. Europe/London")
+    group.add_argument("--currency", help="ISO code of the amounts, e.g. EUR")
+
+
+def _data_options(args: argparse.Namespace) -> dict[str, object]:
+    names = (*config.SOURCE_OPTIONS, "currency")
+    values = {name: getattr(args, name, None) for name in names}
+    if isinstance(values.get("sheet"), str) and values["sheet"].isdigit():
+        values["sheet"] = int(values["sheet"])
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser(
         "report",
@@ -42,6 +92,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         "a manifest and an index page. Options override the config file.",
     )
     report.add_argument("--config", type=Path, help="TOML or YAML config file")
+    report.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a named report: telco = the Telco churn-reason walk-through",
+    )
     report.add_argument("--notebooks", help="comma-separated notebook numbers, e.g. 00,20")
     report.add_argument("--notebooks-dir", type=Path, help="folder of the notebooks")
     report.add_argument("--data-source", help="bundled name (online_retail, cdnow) or a path")
@@ -65,8 +120,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="notebook parameter, e.g. -p time_unit=M or -p 40.data_source=telco",
+        help="notebook parameter, e.g. -p time_unit=M or -p 40.n_themes=6",
     )
+    _add_data_options(report)
 
 
 def _add_score(sub: argparse._SubParsersAction) -> None:
@@ -79,10 +135,14 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     score.add_argument("data", help="transactions: bundled name or a CSV/Parquet path")
     score.add_argument("-o", "--output", type=Path, required=True, help="output .parquet or .csv")
     score.add_argument("--time-unit", default="W", help="D, W or M (default W)")
-    score.add_argument("--horizon", type=int, default=12, help="months ahead for CLV and churn")
+    score.add_argument("--horizon", type=int, default=12, help="months of lifetime value (12)")
+    score.add_argument(
+        "--churn-horizon", type=float, default=3.0, help="churned = no purchase in this many months"
+    )
     score.add_argument("--observation-end", default=None, help="ISO date (default: last date)")
     score.add_argument("--sample-customers", type=int, default=0, help="0 = all customers")
     score.add_argument("--random-state", type=int, default=42)
+    _add_data_options(score)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +179,14 @@ def report_config_from_args(args: argparse.Namespace) -> object:
     from churnlab.report.params import ReportConfig, load_config_file, parse_override
 
     values = load_config_file(args.config) if args.config else {}
+    if args.preset:
+        preset = PRESETS[args.preset]
+        values.setdefault("notebooks", preset["notebooks"])
+        values.setdefault("parameters", {})["data_source"] = preset["data_source"]
+    data = values.get("data") or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"report config: 'data' must be a table of options, got {data!r}.")
+    values["data"] = {**data, **_data_options(args)}
     params = dict(values.get("parameters") or {})
     per_notebook = {k: dict(v) for k, v in (values.get("notebook_parameters") or {}).items()}
     options = {
@@ -161,20 +229,45 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from churnlab.report.scoring import check_output_path, scores_table, write_scores
-
-    check_output_path(args.output)
-    table = scores_table(
-        args.data,
-        time_unit=args.time_unit,
-        horizon=args.horizon,
-        observation_end=args.observation_end,
-        sample_customers=args.sample_customers,
-        random_state=args.random_state,
+    from churnlab.data.datasets import CURRENCIES
+    from churnlab.report.params import check_data_options
+    from churnlab.report.scoring import (
+        accounting_line,
+        check_output_path,
+        iso_date,
+        score_source,
+        write_scores,
     )
-    path = write_scores(table, args.output)
-    print(f"{len(table):,} customers scored -> {path}")
+    from churnlab.scoring import ScoringSettings
+
+    check_output_path(args.output, source=args.data)
+    options = check_data_options(_data_options(args))
+    currency = str(options.pop("currency", "") or CURRENCIES.get(args.data, ""))
+    settings = ScoringSettings(
+        time_unit=args.time_unit,
+        clv_horizon_months=args.horizon,
+        churn_horizon_months=args.churn_horizon,
+        observation_end=iso_date(args.observation_end, data_options=options),
+        random_state=args.random_state,
+        currency=currency,
+    )
+    result = score_source(
+        os.path.abspath(args.data) if os.path.exists(args.data) else args.data,
+        settings=settings,
+        sample_customers=args.sample_customers,
+        data_options=options,
+    )
+    path = write_scores(result.customers, args.output)
+    print(f"{accounting_line(result)} -> {path}")
+    for caveat in result.caveats:
+        print(f"note: {caveat}")
     return 0
+
+
+def _one_line(text: str, *, limit: int = 2000) -> str:
+    """Collapse a message to one line of at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 20] + " ... (shortened)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except ChurnlabError as exc:
         code = next(c for cls, c in EXIT_CODES.items() if isinstance(exc, cls))
-        message = " ".join(str(exc).split())
+        message = _one_line(str(exc))
         print(f"churnlab {args.command}: error: {message}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
@@ -206,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("CHURNLAB_DEBUG"):
             raise
-        message = " ".join(str(exc).split())[:500]
+        message = _one_line(str(exc), limit=500)
         print(
             f"churnlab {args.command}: unexpected error: {type(exc).__name__}: {message} "
             "(set CHURNLAB_DEBUG=1 to see the traceback, and please report it)",

@@ -24,6 +24,9 @@ ONLINE_RETAIL_FILE = "online_retail.csv.gz"
 TELCO_FILE = "telco_customer_churn_extended.csv"
 #: Bundled transaction logs accepted by :func:`load_source`.
 TRANSACTION_SOURCES: tuple[str, ...] = ("online_retail", "cdnow")
+#: ISO currency of each bundled log's amounts (UCI Online Retail is in pounds sterling,
+#: CDNOW in US dollars); a user's own file says its currency with ``currency=``.
+CURRENCIES: dict[str, str] = {"online_retail": "GBP", "cdnow": "USD"}
 
 #: CDNOW is a clean log: same-day repeats and $0 purchases are real purchases.
 CDNOW_POLICY = CleaningPolicy(drop_duplicates=False, drop_nonpositive_amounts=False, name="cdnow")

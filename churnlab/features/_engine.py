@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from churnlab.exceptions import ConfigError, DataValidationError
@@ -205,3 +206,38 @@ def execute(expr: ir.Expr) -> Any:
         What ``expr.execute()`` gives for the expression type.
     """
     return _backend_of(expr).execute(expr)
+
+
+#: Significant digits that aggregation results keep (see :func:`settle_floats`).
+SIGNIFICANT_DIGITS = 12
+
+
+def settle_floats(frame: pd.DataFrame, *, digits: int = SIGNIFICANT_DIGITS) -> pd.DataFrame:
+    """Round float columns to ``digits`` significant digits.
+
+    Parallel aggregation adds floating-point numbers in an order that changes from
+    run to run, so a sum can differ in its last bits (about 1e-15 relative). Models
+    amplify that: a tree's bins split values that should tie. Rounding far below any
+    meaningful precision makes equal data give equal numbers, run after run.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        An aggregation result.
+    digits : int, default 12
+        Significant digits kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with float columns rounded; other columns unchanged.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column].dtype):
+            values = out[column].to_numpy(dtype="float64", copy=True)
+            finite = np.isfinite(values) & (values != 0)
+            scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(values[finite]))))
+            values[finite] = np.round(values[finite] * scale) / scale
+            out[column] = values
+    return out

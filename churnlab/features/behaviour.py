@@ -20,6 +20,7 @@ import pandas as pd
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
 from churnlab.data.validation import parse_date, period_days, require_columns
 from churnlab.exceptions import ChurnlabError, ConfigError, DataQualityWarning, DataValidationError
+from churnlab.features._engine import as_table, settle_floats
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
@@ -64,8 +65,6 @@ _SECONDS_PER_DAY = 86_400.0
 
 
 def _as_table(source: Any) -> ibis.Table:
-    from churnlab.features._engine import as_table
-
     return as_table(source)
 
 
@@ -341,7 +340,7 @@ def behaviour_features(
                 time_unit=time_unit,
             )
         )
-    features = features.replace([np.inf, -np.inf], np.nan)
+    features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit
     features.attrs["cutoff"] = str(stamp)

@@ -197,6 +197,7 @@ def _summary_expr(
 
 def _to_frame(expr: ir.Table, time_unit: str) -> pd.DataFrame:
     frame = _engine.execute(expr.order_by(CUSTOMER_ID)).set_index(CUSTOMER_ID)
+    frame = _engine.settle_floats(frame)
     frame.attrs["time_unit"] = time_unit
     return frame
 

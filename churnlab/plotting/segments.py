@@ -16,6 +16,7 @@ __all__ = [
     "plot_cohort_heatmap",
     "plot_health_tiers",
     "plot_segment_sizes",
+    "plot_value_at_risk_grid",
     "plot_value_loyalty_grid",
 ]
 
@@ -59,7 +60,8 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     Parameters
     ----------
     health : pandas.DataFrame
-        Output of ``health_tiers`` (``health_score``, ``tier``).
+        Output of ``health_tiers`` (``health_score``, ``tier``), or the scoring pass's
+        customer table (``health_score``, ``health_tier``).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     **kwargs
@@ -69,6 +71,8 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     -------
     matplotlib.axes.Axes
     """
+    if "tier" not in health and "health_tier" in health:
+        health = health.rename(columns={"health_tier": "tier"})
     require_columns(health, ["health_score", "tier"], where="plot_health_tiers")
     ax = get_axes(ax, (8, 5))
     palette = {"Good": "tab:green", "Average": "tab:orange", "Poor": "tab:red"}
@@ -82,7 +86,12 @@ def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         ax=ax,
         **kwargs,
     )
-    return set_labels(ax, title="Customer health score by tier")
+    return set_labels(
+        ax,
+        xlabel="health score (0 = has stopped, 100 = buys regularly)",
+        ylabel="customers",
+        title="Customer health score by tier",
+    )
 
 
 def plot_value_loyalty_grid(
@@ -110,6 +119,53 @@ def plot_value_loyalty_grid(
         summary.astype(float), annot=True, fmt=fmt, cmap="RdYlGn_r", cbar=False, ax=ax, **kwargs
     )
     return set_labels(ax, xlabel="churn risk", ylabel="value (CLV)", title="Value x loyalty")
+
+
+def plot_value_at_risk_grid(
+    grid: pd.DataFrame, *, currency: str = "", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Value × loyalty heatmap coloured by revenue at risk, with customers and value in each cell.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        ``value_loyalty_grid`` output joined with ``revenue_at_risk`` per customer.
+    currency : str, default ""
+        Prefix of money amounts (e.g. "£").
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    **kwargs
+        Passed to ``seaborn.heatmap``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    require_columns(grid, ["value_tier", "risk_tier", "revenue_at_risk"], where="value grid")
+    ax = get_axes(ax, (8, 5))
+    cells = grid.groupby(["value_tier", "risk_tier"], observed=False)
+    risk = cells["revenue_at_risk"].sum().unstack().sort_index(ascending=False)
+    count = cells.size().unstack().reindex_like(risk)
+    labels = (
+        count.astype(int).astype(str)
+        + " customers\n"
+        + risk.map(lambda v: f"{currency}{v:,.0f} at risk")
+    )
+    sns.heatmap(
+        risk.astype(float),
+        annot=labels,
+        fmt="",
+        cmap="Reds",
+        cbar_kws={"label": f"revenue at risk ({currency.strip() or 'money'})"},
+        ax=ax,
+        **kwargs,
+    )
+    return set_labels(
+        ax,
+        xlabel="churn risk (Low < 30%, High ≥ 70%)",
+        ylabel="lifetime value (thirds of customers)",
+        title="Where the value at risk is: value × churn risk",
+    )
 
 
 def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:

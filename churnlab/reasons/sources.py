@@ -50,6 +50,7 @@ def records_for_source(
     n_periods: int = 6,
     time_unit: str = "M",
     horizon: float = 3,
+    transactions: pd.DataFrame | None = None,
 ) -> ReasonRecords:
     """Build churn records for a bundled dataset or a transaction log.
 
@@ -73,6 +74,9 @@ def records_for_source(
         Period length.
     horizon : float, default 3
         Without reasons: months without a purchase after the cutoff that count as churn.
+    transactions : pandas.DataFrame, optional
+        The run's cleaned log (``ScoringResult.transactions``); when given it is used
+        instead of loading ``data_source`` again, which then only names it.
 
     Returns
     -------
@@ -92,8 +96,11 @@ def records_for_source(
             "churn dates."
         )
         return ReasonRecords(records, None, text)
-    tx = load_source(data_source, sample_customers=sample_customers, random_state=random_state)
-    tx = tx.data
+    tx = transactions
+    if tx is None:
+        tx = load_source(
+            data_source, sample_customers=sample_customers, random_state=random_state
+        ).data
     if reasons_source:
         kwargs = dict(reasons_columns or _canonical_columns(reasons_source))
         loaded = load_churn_reasons(reasons_source, **kwargs)

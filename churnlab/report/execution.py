@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,15 @@ from churnlab.report.run_info import (
     RunTimeout,
     package_versions,
     reproduce_command,
+)
+from churnlab.report.tables import mask_ids, spreadsheet_safe
+from churnlab.scoring import (
+    KPIS_FILE,
+    RESULT_FILE,
+    SCORES_FILE,
+    action_list,
+    score,
+    write_outputs,
 )
 
 __all__ = ["execute_run"]
@@ -204,6 +214,51 @@ def _write_manifest(run_dir: Path, manifest: dict) -> None:
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+ACTIONS_FILE = "actions.csv"
+#: KPIs of the scoring pass that the manifest and the index show.
+HEADLINE_KPIS = (
+    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
+    "expected_value", "revenue_at_risk", "customers_to_contact", "retention_what_if_value",
+)  # fmt: skip
+
+
+def _scoring_pass(
+    scoring: tuple, folder: Path, manifest: dict, *, mask: bool
+) -> _NotebookFailure | None:
+    """Run the one scoring pass into the run folder; a failure is returned, not raised."""
+    loaded, settings = scoring
+    begin = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = score(loaded, settings)
+        write_outputs(result, folder)
+        actions = action_list(result)
+        actions.index = mask_ids(actions.index, enabled=mask)
+        spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE)
+    except (Exception, RunTimeout, RunInterrupted) as exc:
+        _disarm_run_timer()
+        reason = str(exc) if isinstance(exc, RunInterrupted | RunTimeout) else repr(exc)
+        logger.error("scoring pass failed: %s", reason)
+        return _NotebookFailure(
+            f"the scoring pass failed before any notebook ran: {reason}",
+            cell=None,
+            execution_count=None,
+        )
+    manifest["kpis"].update({k: result.kpis[k] for k in HEADLINE_KPIS if k in result.kpis})
+    manifest["scoring"] = {
+        "seconds": round(time.monotonic() - begin, 2),
+        "transaction_model": result.kpis.get("transaction_model"),
+        "churn_probability_source": result.kpis.get("churn_probability_source"),
+        "currency": settings.currency,
+        "retention_what_if_points": settings.retention_points,
+        "caveats": result.caveats,
+        "files": [SCORES_FILE, KPIS_FILE, ACTIONS_FILE],
+    }
+    logger.info("scoring pass done in %.1f s", manifest["scoring"]["seconds"])
+    return None
+
+
 def execute_run(
     config: ReportConfig,
     plans: list[NotebookPlan],
@@ -211,8 +266,9 @@ def execute_run(
     *,
     run_id: str,
     deadline: float | None,
+    scoring: tuple | None = None,
 ) -> RunResult:
-    """Execute ``plans`` into ``.tmp-<run_id>`` and publish the run.
+    """Run the scoring pass, execute ``plans`` into ``.tmp-<run_id>`` and publish the run.
 
     Parameters
     ----------
@@ -226,6 +282,10 @@ def execute_run(
         Folder name of the run.
     deadline : float or None
         ``time.monotonic()`` value when the whole run must stop.
+    scoring : tuple, optional
+        ``(LoadedTransactions, ScoringSettings)`` of the run's one scoring pass; its
+        ``scores.parquet`` and ``kpis.json`` are written into the run folder before
+        any notebook runs, and its headline KPIs go into the manifest.
 
     Returns
     -------
@@ -261,6 +321,11 @@ def execute_run(
     clock = time.monotonic()
     failure: _NotebookFailure | None = None
     with _run_log(tmp / "run.log"), _stderr_to(tmp / "kernels.log") as console:
+        if scoring is not None:
+            mask = bool(config.parameters.mask_customer_ids)
+            failure = _scoring_pass(scoring, tmp, manifest, mask=mask)
+        if failure is not None:
+            plans = []
         logger.info("run %s: %d notebook(s)", run_id, len(plans))
         bar = tqdm(
             plans,
@@ -269,11 +334,7 @@ def execute_run(
             disable=not config.progress,
             file=console,
         )
-        for plan, entry in zip(
-            bar,
-            manifest["notebooks"],
-            strict=True,
-        ):
+        for plan, entry in zip(bar, manifest["notebooks"], strict=False):
             executed = tmp / f"{plan.name}.ipynb"
             context = RunContext(
                 run_id=run_id,
@@ -312,12 +373,16 @@ def execute_run(
             logger.info("%s done in %.1f s", plan.name, entry["seconds"])
         bar.close()
         _disarm_run_timer()
+    (tmp / RESULT_FILE).unlink(missing_ok=True)  # raw ids and models: not for publishing
     manifest["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["duration_seconds"] = round(time.monotonic() - clock, 2)
     if failure is not None:
         manifest["status"] = "failed"
         manifest["error"] = {
-            "notebook": next(e["name"] for e in manifest["notebooks"] if e["status"] == "failed"),
+            "notebook": next(
+                (e["name"] for e in manifest["notebooks"] if e["status"] == "failed"),
+                "scoring pass",
+            ),
             "cell": failure.cell,
             "execution_count": failure.execution_count,
             "message": str(failure),

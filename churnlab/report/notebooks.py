@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from churnlab.exceptions import ConfigError
-from churnlab.report.params import ReportConfig, check_range
+from churnlab.report.params import RUN_LEVEL_PARAMETERS, ReportConfig, check_range
 
 __all__ = ["NotebookPlan", "discover_notebooks", "inspect_parameters", "plan_run"]
 
@@ -26,7 +26,7 @@ _NOTEBOOK_NAME = re.compile(r"^(\d\d)-[\w.-]+\.ipynb$")
 #: Parameters every notebook must declare (team contract).
 REQUIRED_PARAMETERS = ("data_source", "sample_customers")
 #: Parameters the runner fills in itself, for notebooks that declare them.
-RUNNER_PARAMETERS = ("run_id", "previous_kpis")
+RUNNER_PARAMETERS = ("run_id", "previous_kpis", "run_dir")
 _MISSING = object()
 
 
@@ -249,7 +249,7 @@ def plan_run(
         )
     common = config.parameters.common()
     extra = dict(config.parameters.extra)
-    unused_extra = set(extra)
+    unused_extra = set(extra) - RUN_LEVEL_PARAMETERS
     plans = []
     for path in paths:
         declared = inspect_parameters(path, kernel_name=config.kernel_name)
@@ -261,6 +261,14 @@ def plan_run(
                 "sample_customers."
             )
         own = {**per_notebook.get(path.stem[:2], {}), **per_notebook.get(path.stem, {})}
+        run_level = sorted(set(own) & RUN_LEVEL_PARAMETERS)
+        if run_level:
+            raise ConfigError(
+                f"notebook {path.stem!r}: {', '.join(repr(r) for r in run_level)} can only be "
+                "set for the whole run (every page shows the one scoring pass), e.g. "
+                f"-p {run_level[0]}=... instead of -p {path.stem[:2]}.{run_level[0]}=...; for "
+                "another data source, run another report (churnlab report --preset telco)."
+            )
         undeclared = [k for k in own if k not in declared]
         if undeclared:
             raise ConfigError(

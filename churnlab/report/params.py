@@ -13,15 +13,15 @@ import ast
 import dataclasses
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from churnlab import config
+from churnlab.data.validation import parse_date
 from churnlab.exceptions import ConfigError
 
 __all__ = [
@@ -59,6 +59,17 @@ def absolute_source(value: object) -> object:
     return os.path.abspath(os.path.expanduser(value))
 
 
+#: Parameters of the whole run: the data and the scoring pass's settings
+#: (:class:`churnlab.scoring.ScoringSettings`), which every page shares.
+RUN_LEVEL_PARAMETERS = frozenset(
+    {
+        "data_source", "sample_customers", "observation_end", "time_unit", "random_state",
+        "churn_horizon_months", "clv_horizon_months", "monthly_discount_rate", "holdout_weeks",
+        "penalizer", "clv_interval", "retention_points", "valuable_share",
+        "min_churn_probability",
+    }
+)  # fmt: skip
+
 #: Allowed range (inclusive; None = open) of each numeric notebook parameter, checked
 #: before any notebook runs. A list value (e.g. ``retention_points``) is checked item by item.
 PARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -78,6 +89,8 @@ PARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
     "n_periods": (1, 60),
     "n_themes": (1, 20),
     "retention_points": (0, 50),
+    "clv_interval": (0.5, 0.99),
+    "min_churn_probability": (0, 1),
 }
 
 
@@ -105,6 +118,41 @@ def check_range(name: str, value: object, *, where: str) -> None:
                 f"{where}: parameter '{name}' must be {bounds}, got {item!r}. Fix it in the "
                 f"config file or on the command line (-p {name}=...)."
             )
+
+
+def check_data_options(values: object) -> dict[str, object]:
+    """Check the ``[data]`` table: source options plus ``currency`` (an ISO 4217 code).
+
+    Parameters
+    ----------
+    values : object
+        The table from the config file or the command line.
+
+    Returns
+    -------
+    dict
+        Options that are set; ``currency`` upper-cased.
+
+    Raises
+    ------
+    ConfigError
+        For a value that is not a table, an unknown option or a bad value.
+    """
+    from churnlab.data.options import source_options
+
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"report config: 'data' must be a table of options, got {values!r}.")
+    options = dict(values)
+    currency = options.pop("currency", None)
+    checked = source_options(options)
+    if currency not in (None, ""):
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+            raise ConfigError(
+                f"currency must be a three-letter ISO 4217 code such as 'GBP', 'EUR' or "
+                f"'USD', got {currency!r} (CLI: --currency EUR)."
+            )
+        checked["currency"] = currency.upper()
+    return checked
 
 
 def _absolute_sources(values: Mapping[str, object]) -> dict[str, object]:
@@ -185,13 +233,13 @@ class ReportParameters:
                 f"{', '.join(repr(u) for u in config.TIME_UNIT_DAYS)}, got {self.time_unit!r}."
             )
         if self.observation_end:
-            try:
-                pd.Timestamp(self.observation_end)
-            except (ValueError, TypeError) as exc:
+            try:  # any reading: an ambiguous date is settled by ReportConfig's [data] options
+                parse_date(self.observation_end, name="observation_end", dayfirst=True)
+            except ConfigError as exc:
                 raise ConfigError(
                     f"report parameters: 'observation_end' {self.observation_end!r} is not a "
-                    "date. Use an ISO date such as '2011-12-09', or '' for the last date."
-                ) from exc
+                    f"date ({exc}). Use an ISO date such as '2011-12-09', or '' for the last date."
+                ) from None
         object.__setattr__(self, "data_source", absolute_source(self.data_source))
         bad = [key for key in self.extra if not isinstance(key, str) or not key.isidentifier()]
         if bad:
@@ -231,6 +279,7 @@ _CONFIG_KEYS = {
     "progress": "show progress bars",
     "parameters": "table of notebook parameters",
     "notebook_parameters": "table of per-notebook parameter tables",
+    "data": "table of column mapping and reading options of data_source, and its currency",
 }
 
 
@@ -260,7 +309,12 @@ class ReportConfig:
         Show progress bars per notebook and per cell.
     notebook_parameters : mapping, default empty
         Per-notebook parameters, keyed by notebook number or stem, e.g.
-        ``{"40": {"data_source": "telco"}}``.
+        ``{"40": {"reasons_source": "exit_survey.csv"}}``.
+    data : mapping, default empty
+        How to read ``data_source``: the column mapping and reading options of
+        :data:`churnlab.config.SOURCE_OPTIONS` (``customer_id = "Kunde"``,
+        ``date_format = "%d.%m.%Y"``, ``encoding = "latin-1"``, ...) and ``currency``,
+        the ISO code of the amounts (e.g. ``"EUR"``), used to format money.
     """
 
     parameters: ReportParameters = field(default_factory=ReportParameters)
@@ -273,9 +327,20 @@ class ReportConfig:
     kernel_name: str = "python3"
     progress: bool = True
     notebook_parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    data: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         where = "report config"
+        object.__setattr__(self, "data", check_data_options(self.data))
+        if self.parameters.observation_end:
+            end = parse_date(
+                self.parameters.observation_end,
+                name="observation_end",
+                date_format=self.data.get("date_format"),
+                dayfirst=self.data.get("dayfirst"),
+            )
+            iso = end.isoformat() if end != end.normalize() else str(end.date())
+            object.__setattr__(self, "parameters", replace(self.parameters, observation_end=iso))
         for name in ("cell_timeout", "run_timeout", "lock_timeout"):
             value = getattr(self, name)
             if value is None and name != "lock_timeout":

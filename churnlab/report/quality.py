@@ -10,14 +10,18 @@ from __future__ import annotations
 import pandas as pd
 
 from churnlab import config
+from churnlab.data.accounting import REASON_DESCRIPTIONS, CleaningReport
 from churnlab.data.validation import require_columns
 
 __all__ = [
+    "cleaning_text",
     "coverage_summary",
     "monthly_activity",
+    "order_value_summary",
     "order_values",
     "repeat_purchase_summary",
     "returns_summary",
+    "rfm_overview",
 ]
 
 _NEEDED = (config.CUSTOMER_ID, config.DATE, config.AMOUNT)
@@ -175,3 +179,94 @@ def returns_summary(dropped: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"drop_reason": dropped["drop_reason"].astype(str), "amount": amount})
     table = frame.groupby("drop_reason").agg(rows=("amount", "size"), amount=("amount", "sum"))
     return table[table["rows"] > 0].sort_values("rows", ascending=False)
+
+
+def cleaning_text(report: CleaningReport) -> str:
+    """Explain the cleaning accounting in one or two sentences a manager understands.
+
+    Parameters
+    ----------
+    report : CleaningReport
+        The loader's row accounting.
+
+    Returns
+    -------
+    str
+        Markdown: rows read, kept and dropped (with the share), and the main reasons.
+    """
+    total, kept = report.input_rows, report.kept_rows
+    dropped = report.input_rows - report.kept_rows
+    if dropped == 0:
+        return f"All **{total:,}** rows read were kept: none was incomplete or a duplicate."
+    reasons = sorted(((n, r) for r, n in report.dropped.items() if n), reverse=True)
+    named = [f"{n:,} {REASON_DESCRIPTIONS.get(r, r.replace('_', ' '))}" for n, r in reasons[:3]]
+    rest = sum(n for n, _ in reasons[3:])
+    if rest:
+        named.append(f"{rest:,} for other reasons")
+    text = (
+        f"Of the **{total:,}** rows read, **{kept:,}** were kept as purchases and **{dropped:,}** "
+        f"(**{dropped / total:.0%}**) were set aside: {'; '.join(named)}. "
+    )
+    if report.dropped.get("missing_customer_id", 0) / total >= 0.1:
+        text += (
+            "Rows without a customer id cannot be linked to anyone, so every figure on these "
+            "pages describes the identified customers only. "
+        )
+    if report.date_format:
+        text += f"Dates were read as `{report.date_format}`."
+    return text.strip()
+
+
+def order_value_summary(values: pd.Series) -> pd.DataFrame:
+    """Return what an order is typically worth, in plain words (no statistics jargon).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Order totals (:func:`order_values`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column ``value`` indexed by plain labels.
+    """
+    rows = {
+        "Orders": float(len(values)),
+        "Typical order (median)": values.median(),
+        "Average order": values.mean(),
+        "Smallest 10% of orders are below": values.quantile(0.1),
+        "Largest 10% of orders are above": values.quantile(0.9),
+        "Largest order": values.max(),
+    }
+    return pd.DataFrame({"Value": rows}).rename_axis("Order value")
+
+
+def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
+    """Return the typical and the high end of each RFM column, with plain labels.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``frequency``, ``recency``, ``T``, ``monetary_value`` per customer.
+    time_unit : str
+        Unit of recency and T ("D", "W" or "M").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows per measure; columns ``Typical customer (median)`` and ``Top 10% from``.
+    """
+    unit = {"D": "days", "W": "weeks", "M": "months"}.get(time_unit, time_unit)
+    labels = {
+        config.FREQUENCY: "Repeat purchases",
+        config.RECENCY: f"First to last purchase ({unit})",
+        config.T: f"Customer for ({unit})",
+        config.MONETARY_VALUE: "Average repeat purchase",
+    }
+    columns = [c for c in labels if c in summary]
+    return pd.DataFrame(
+        {
+            "Typical customer (median)": summary[columns].median(),
+            "Top 10% from": summary[columns].quantile(0.9),
+        }
+    ).rename(index=labels)

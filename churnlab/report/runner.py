@@ -20,7 +20,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from churnlab import config
+from churnlab.data.datasets import CURRENCIES
+from churnlab.data.io import LoadedTransactions
 from churnlab.exceptions import (
     ChurnlabError,
     ConfigError,
@@ -47,6 +49,7 @@ from churnlab.report.run_info import (
     signals_as_failures,
 )
 from churnlab.report.tables import MASK_KEY_VARIABLE
+from churnlab.scoring import ScoringSettings
 
 __all__ = [
     "RunResult",
@@ -86,8 +89,51 @@ def _file_sha256(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+_LOADED: dict[tuple, LoadedTransactions] = {}
+
+
+def load_transactions_for_run(
+    source: str,
+    *,
+    sample_customers: int = 0,
+    random_state: int = 0,
+    options: Mapping[str, object] | None = None,
+) -> LoadedTransactions:
+    """Load and clean a run's transaction log once (the last one is kept for the run).
+
+    Parameters
+    ----------
+    source : str
+        Bundled name or (absolute) path.
+    sample_customers, random_state : int
+        The run's customer sample.
+    options : mapping, optional
+        Column mapping and reading options (:data:`churnlab.config.SOURCE_OPTIONS`).
+
+    Returns
+    -------
+    LoadedTransactions
+    """
+    from churnlab import datasets
+
+    reading = {k: v for k, v in (options or {}).items() if k != "currency"}
+    key = (source, _source_stamp(source), sample_customers, random_state, sorted(reading.items()))
+    key = tuple(map(str, key))
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = datasets.load_source(
+            source, sample_customers=sample_customers, random_state=random_state, **reading
+        )
+    return _LOADED[key]
+
+
 def load_data(
-    source: str, *, snapshot: bool = False, sample_customers: int = 0, random_state: int = 0
+    source: str,
+    *,
+    snapshot: bool = False,
+    sample_customers: int = 0,
+    random_state: int = 0,
+    options: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Load a run's input the way its notebooks will, to validate it up front.
 
@@ -101,6 +147,8 @@ def load_data(
         As the notebooks receive it.
     random_state : int, default 0
         As the notebooks receive it.
+    options : mapping, optional
+        The run's ``[data]`` options.
 
     Returns
     -------
@@ -115,22 +163,25 @@ def load_data(
         from churnlab.data import load_table
 
         return load_table(source)
-    loaded = datasets.load_source(
-        source, sample_customers=sample_customers, random_state=random_state
-    )
-    return loaded.data
+    return load_transactions_for_run(
+        source, sample_customers=sample_customers, random_state=random_state, options=options
+    ).data
 
 
 _load_data_default = load_data
 
 
-def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
+def validate_data(
+    plans: list[NotebookPlan], *, options: Mapping[str, object] | None = None
+) -> dict[str, dict[str, object]]:
     """Load every data source of the run once and describe it.
 
     Parameters
     ----------
     plans : list of NotebookPlan
         The planned notebooks.
+    options : mapping, optional
+        The run's ``[data]`` options (column mapping, reading options).
 
     Returns
     -------
@@ -152,13 +203,17 @@ def validate_data(plans: list[NotebookPlan]) -> dict[str, dict[str, object]]:
             plan.parameters.get("sample_customers", plan.declared.get("sample_customers") or 0)
         )
         seed = plan.parameters.get("random_state", plan.declared.get("random_state", 0))
-        key = (source, snapshot, sample, int(seed or 0), _source_stamp(source))
+        key = (source, snapshot, sample, int(seed or 0), _source_stamp(source), str(options))
         if key in _FACTS_CACHE:
             facts[source] = dict(_FACTS_CACHE[key])
             continue
         try:
             frame = load_data(
-                source, snapshot=snapshot, sample_customers=sample, random_state=int(seed or 0)
+                source,
+                snapshot=snapshot,
+                sample_customers=sample,
+                random_state=int(seed or 0),
+                options=options,
             )
         except ChurnlabError:
             raise
@@ -377,16 +432,23 @@ def run_report(config: ReportConfig) -> RunResult:
     deadline = time.monotonic() + config.run_timeout if config.run_timeout else None
     try:
         with _run_deadline(config.run_timeout), signals_as_failures(), _mask_key_for_run():
-            data = validate_data(plans)
+            data = validate_data(plans, options=config.data)
+            scoring = _scoring_input(config, plans)
             with report_lock(output_dir, timeout=config.lock_timeout):
                 _recover_killed_runs(output_dir)
                 run_id = _new_run_id(output_dir)
-                runner_values = {"run_id": run_id, "previous_kpis": _previous_kpis(output_dir)}
+                runner_values = {
+                    "run_id": run_id,
+                    "previous_kpis": _previous_kpis(output_dir),
+                    "run_dir": str(output_dir.resolve() / f".tmp-{run_id}"),
+                }
                 plans = [
                     replace(p, parameters={**p.parameters, **_declared(runner_values, p)})
                     for p in plans
                 ]
-                return execute_run(config, plans, data, run_id=run_id, deadline=deadline)
+                return execute_run(
+                    config, plans, data, run_id=run_id, deadline=deadline, scoring=scoring
+                )
     except RunTimeout:
         raise ReportExecutionError(
             f"the run exceeded its timeout ({config.run_timeout:g} s, --run-timeout) while "
@@ -400,4 +462,22 @@ def run_report(config: ReportConfig) -> RunResult:
 
 
 def _declared(values: dict[str, object], plan: NotebookPlan) -> dict[str, object]:
-    return {k: v for k, v in values.items() if k in plan.parameters}
+    return {k: v for k, v in values.items() if k in plan.declared}
+
+
+def _scoring_input(config: ReportConfig, plans: list[NotebookPlan]) -> tuple | None:
+    """Return the log and settings of the run's one scoring pass, if a notebook reads it."""
+    if not any("run_dir" in p.declared for p in plans):
+        return None
+    params = config.parameters
+    if params.data_source in SNAPSHOT_SOURCES:
+        return None
+    loaded = load_transactions_for_run(
+        params.data_source,
+        sample_customers=params.sample_customers,
+        random_state=params.random_state,
+        options=config.data,
+    )
+    currency = config.data.get("currency") or CURRENCIES.get(params.data_source, "")
+    values = {**params.as_dict(), "currency": currency}
+    return loaded, ScoringSettings.from_mapping(values)

@@ -1,78 +1,87 @@
-"""``churnlab score``: the per-customer table for CRM import.
+"""``churnlab score``: the scoring pass's per-customer table for CRM import.
 
-One row per customer: P(alive), churn probability, expected purchases, CLV,
-revenue at risk, RFM segment, health tier and the top three reasons behind the
-churn score (see :func:`churnlab.report.summary.score_base`).
+The same table, from the same function (:func:`churnlab.scoring.score`), as
+``scores.parquet`` in a report run: P(alive), churn probability, expected purchases,
+CLV with interval, revenue at risk, RFM segment, health tier, the top three reasons
+and the recommended action.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from churnlab.data.datasets import load_source
+from churnlab.data.validation import parse_date
 from churnlab.exceptions import ConfigError
 from churnlab.report.tables import spreadsheet_safe
+from churnlab.scoring import ScoringResult, ScoringSettings, score
 
-__all__ = ["check_output_path", "scores_table", "write_scores"]
+__all__ = ["accounting_line", "check_output_path", "score_source", "write_scores"]
 
 
-def scores_table(
+def score_source(
     source: str,
     *,
-    time_unit: str = "W",
-    horizon: int = 12,
-    churn_horizon_months: float = 3,
-    observation_end: str | None = None,
+    settings: ScoringSettings,
     sample_customers: int = 0,
-    random_state: int = 42,
-) -> pd.DataFrame:
-    """Load a transaction log and score every customer.
+    data_options: Mapping[str, Any] | None = None,
+) -> ScoringResult:
+    """Load a transaction log with its mapping and reading options, and score it.
 
     Parameters
     ----------
     source : str
-        Bundled name ("online_retail", "cdnow") or a path with canonical columns.
-    time_unit : {"D", "W", "M"}, default "W"
-        Unit of the RFM summary and the models.
-    horizon : int, default 12
-        CLV horizon in months.
-    churn_horizon_months : float, default 3
-        Churned = no purchase within this many months.
-    observation_end : str, optional
-        ISO date of "now"; default the last purchase date.
+        Bundled name ("online_retail", "cdnow") or a path.
+    settings : ScoringSettings
+        The scoring pass's configuration.
     sample_customers : int, default 0
         Score a random sample of customers; 0 = all.
-    random_state : int, default 42
-        Seed of the sample and the classifier.
+    data_options : mapping, optional
+        :data:`churnlab.config.SOURCE_OPTIONS` (column mapping, ``date_format``, ...).
 
     Returns
     -------
-    pandas.DataFrame
-        Index customer_id; ``p_alive``, ``churn_probability``, ``expected_purchases``,
-        ``clv``, ``revenue_at_risk``, ``segment``, ``health_tier``, ``reason_1``..``reason_3``;
-        categorical columns as strings.
+    ScoringResult
     """
-    from churnlab import datasets
-    from churnlab.report.summary import score_base
+    loaded = load_source(
+        source,
+        sample_customers=sample_customers,
+        random_state=settings.random_state,
+        **dict(data_options or {}),
+    )
+    return score(loaded, settings)
 
-    loaded = datasets.load_source(
-        source, sample_customers=sample_customers, random_state=random_state
+
+def iso_date(value: str | None, *, data_options: Mapping[str, Any]) -> str:
+    """Return ``--observation-end`` as an ISO date, read with the data's date options."""
+    if not value:
+        return ""
+    stamp = parse_date(
+        value,
+        name="--observation-end",
+        date_format=data_options.get("date_format"),
+        dayfirst=data_options.get("dayfirst"),
     )
-    base = score_base(
-        loaded.data,
-        observation_end=observation_end,
-        time_unit=time_unit,
-        churn_horizon_months=churn_horizon_months,
-        clv_horizon_months=horizon,
-        reasons="all",
-        random_state=random_state,
+    return stamp.isoformat() if stamp != stamp.normalize() else str(stamp.date())
+
+
+def accounting_line(result: ScoringResult) -> str:
+    """Say how many rows and customers were read, kept and dropped (by reason)."""
+    report = result.cleaning
+    text = f"{len(result.customers):,} customers scored"
+    if report is None:
+        return text
+    reasons = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in report.dropped.items() if n)
+    return (
+        f"{report.input_rows:,} rows read, {report.kept_rows:,} kept"
+        + (f", {report.dropped_rows:,} dropped ({reasons})" if reasons else "")
+        + f"; {text}"
     )
-    table = base.scores.copy()
-    for column in ("segment", "health_tier", "reason_1", "reason_2", "reason_3"):
-        if column in table:
-            table[column] = table[column].astype("string")
-    return table
 
 
 def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
@@ -85,7 +94,7 @@ def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`scores_table`.
+        ``ScoringResult.customers``.
     path : str or Path
         Destination; its folder must exist.
 
@@ -96,23 +105,31 @@ def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
     Raises
     ------
     ConfigError
-        For another extension or a missing folder.
+        For another extension, a missing folder or a folder that cannot be written.
     """
-    path = check_output_path(path)
-    if path.suffix.lower() == ".parquet":
-        table.to_parquet(path)
-    else:
-        spreadsheet_safe(table).to_csv(path)
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            table.to_parquet(path)
+        else:
+            spreadsheet_safe(table).to_csv(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"-o {str(path)!r} cannot be written ({exc.strerror or exc}). Choose a file in a "
+            "folder you can write to, on a disk with free space."
+        ) from None
     return path
 
 
-def check_output_path(path: str | Path) -> Path:
+def check_output_path(path: str | Path, *, source: str | None = None) -> Path:
     """Check a scores destination before any work is done.
 
     Parameters
     ----------
     path : str or Path
         Destination file.
+    source : str, optional
+        The input; writing over it is refused.
 
     Returns
     -------
@@ -121,7 +138,8 @@ def check_output_path(path: str | Path) -> Path:
     Raises
     ------
     ConfigError
-        For an extension other than .parquet/.csv or a missing folder.
+        For an extension other than .parquet/.csv, a missing or read-only folder, or
+        the input file itself.
     """
     path = Path(path)
     if path.suffix.lower() not in {".parquet", ".csv"}:
@@ -130,4 +148,13 @@ def check_output_path(path: str | Path) -> Path:
         )
     if not path.parent.is_dir():
         raise ConfigError(f"-o {str(path)!r}: folder {str(path.parent)!r} does not exist.")
+    if path.is_dir():
+        raise ConfigError(f"-o {str(path)!r} is a folder; give a file name such as scores.csv.")
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"-o {str(path)!r}: folder {str(path.parent)!r} is not writable.")
+    if source and Path(source).exists() and path.resolve() == Path(source).resolve():
+        raise ConfigError(
+            f"-o {str(path)!r} is the input file; choose another name so the data is not "
+            "overwritten."
+        )
     return path

@@ -46,7 +46,7 @@ def fake_data(monkeypatch: pytest.MonkeyPatch) -> dict:
 
     calls: dict = {"sources": []}
 
-    def load(source, *, snapshot=False, sample_customers=0, random_state=0):
+    def load(source, *, snapshot=False, sample_customers=0, random_state=0, options=None):
         calls["sources"].append((source, snapshot, sample_customers))
         if Path(source).name == "missing.csv":
             raise FileNotFoundError(source)
@@ -87,7 +87,7 @@ def patch_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the runner's data validation use a one-row stand-in frame."""
     from churnlab.report import runner
 
-    def load(source, *, snapshot=False, sample_customers=0, random_state=0):
+    def load(source, *, snapshot=False, sample_customers=0, random_state=0, options=None):
         return pd.DataFrame({"customer_id": ["a"], "amount": [1.0]})
 
     monkeypatch.setattr(runner, "load_data", load)

@@ -226,7 +226,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
     import pandas as pd
 
     from churnlab import config
-    from churnlab.report import ReportConfig, run_report
+    from churnlab.report import ReportConfig, ReportParameters, run_report
 
     root = tmp_path_factory.mktemp("hostile")
     rng = np.random.default_rng(7)
@@ -250,7 +250,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory):
         notebooks=("40",),
         notebooks_dir=config.NOTEBOOKS_DIR,
         output_dir=root / "reports",
-        notebook_parameters={"40": {"data_source": str(log), "reasons_source": str(reasons)}},
+        parameters=ReportParameters(data_source=str(log)),
+        notebook_parameters={"40": {"reasons_source": str(reasons)}},
         cell_timeout=300,
         progress=False,
     )

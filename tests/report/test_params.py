@@ -155,13 +155,20 @@ def test_plan_per_notebook_and_extra(nb_dir: Path) -> None:
         {
             "notebooks_dir": str(nb_dir),
             "parameters": {"horizon": 6},
-            "notebook_parameters": {"40": {"data_source": "other.csv"}},
+            "notebook_parameters": {"40": {"horizon": 9}},
         }
     )
     plans = {p.number: p for p in plan_run(config)}
-    assert plans["40"].parameters["horizon"] == 6.0
-    assert plans["40"].data_source == str(Path("other.csv").absolute())  # resolved once
+    assert plans["40"].parameters["horizon"] == 9.0  # the notebook's own value wins
     assert "horizon" not in plans["00"].parameters
+
+
+def test_run_level_parameters_cannot_differ_per_notebook(nb_dir: Path) -> None:
+    config = ReportConfig.from_mapping(
+        {"notebooks_dir": str(nb_dir), "notebook_parameters": {"40": {"data_source": "x.csv"}}}
+    )
+    with pytest.raises(ConfigError, match=r"'data_source' can only be set for the whole run"):
+        plan_run(config)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,117 @@
+"""The action list: valuable customers who have gone quiet, and what to do about each.
+
+Who is on it is decided here once (the scoring pass calls :func:`contact_list`), and
+what to do comes from one editable table, :data:`PLAYBOOK`, keyed by segment and
+reason: reminders for lapsed customers, a call for valuable ones going quiet, an
+interview request for those who have left.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PLAYBOOK", "contact_list", "recommended_action"]
+
+#: First matching row wins. ``segment`` and ``reason`` are regular expressions matched
+#: against the customer's RFM segment and top reason (case-insensitive); edit to taste.
+PLAYBOOK: pd.DataFrame = pd.DataFrame(
+    [
+        (
+            "Can't lose them|At risk",
+            ".*",
+            "Call this week: a valuable customer is going quiet. Ask what changed and offer help.",
+        ),
+        ("Lost", ".*", "Ask for a short exit interview: why did they stop buying?"),
+        (
+            "Champions|Loyal",
+            ".*",
+            "Personal thank-you from the account manager, and check that nothing has gone wrong.",
+        ),
+        (".*", "basket|spend|value", "Send a reminder with offers on what they used to buy."),
+        (".*", ".*", "Send a reminder: new products and a reason to come back."),
+    ],
+    columns=["segment", "reason", "action"],
+)
+
+
+def recommended_action(
+    segment: object, reason: object, *, playbook: pd.DataFrame | None = None
+) -> str:
+    """Return the playbook's action for a segment and a top reason.
+
+    Parameters
+    ----------
+    segment : object
+        The customer's RFM segment.
+    reason : object
+        The customer's top reason (text), or missing.
+    playbook : pandas.DataFrame, optional
+        Columns ``segment``, ``reason`` (regular expressions) and ``action``;
+        default :data:`PLAYBOOK`.
+
+    Returns
+    -------
+    str
+    """
+    table = PLAYBOOK if playbook is None else playbook
+    seg, why = str(segment), "" if pd.isna(reason) else str(reason)
+    for row in table.itertuples(index=False):
+        if re.search(row.segment, seg, re.I) and re.search(row.reason, why, re.I):
+            return str(row.action)
+    return str(table["action"].iloc[-1])
+
+
+def contact_list(
+    customers: pd.DataFrame,
+    *,
+    valuable_share: float = 0.5,
+    min_churn_probability: float = 0.3,
+    quiet_factor: float = 1.5,
+    playbook: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Mark the customers to contact and say what to do; NaN for everyone else.
+
+    A customer is on the list when all three hold: *valuable* (lifetime value in
+    the top ``valuable_share`` of customers), *at risk* (churn probability at least
+    ``min_churn_probability``) and *quiet* (days since the last purchase above
+    ``quiet_factor`` times their own typical gap between purchases, or the base's
+    median gap for one-time buyers). Customers who bought on schedule, such as most
+    Champions, are therefore not on it.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        The scoring pass's table: ``clv``, ``churn_probability``, ``segment``,
+        ``days_since_last_purchase``, ``typical_gap_days`` and ``reason_1``.
+    valuable_share : float, default 0.5
+        Share of customers that counts as valuable.
+    min_churn_probability : float, default 0.3
+        Lowest churn probability on the list.
+    quiet_factor : float, default 1.5
+        How much longer than usual a customer must have been silent.
+    playbook : pandas.DataFrame, optional
+        See :func:`recommended_action`.
+
+    Returns
+    -------
+    pandas.Series
+        The recommended action per listed customer, NaN elsewhere.
+    """
+    value = customers["clv"].fillna(0.0)
+    valuable = value >= value.quantile(1 - valuable_share) if len(value) else value.astype(bool)
+    valuable &= value > 0
+    at_risk = customers["churn_probability"].fillna(0.0) >= min_churn_probability
+    gap = customers["typical_gap_days"]
+    gap = gap.fillna(gap.median() if gap.notna().any() else 30.0)
+    quiet = customers["days_since_last_purchase"] > quiet_factor * gap
+    listed = valuable & at_risk & quiet
+    reason = customers.get("reason_1", pd.Series(np.nan, index=customers.index))
+    actions = pd.Series(np.nan, index=customers.index, dtype="object")
+    actions[listed] = [
+        recommended_action(s, r, playbook=playbook)
+        for s, r in zip(customers.loc[listed, "segment"], reason[listed], strict=True)
+    ]
+    return actions

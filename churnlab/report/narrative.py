@@ -1,0 +1,432 @@
+"""What a stakeholder page says: formatted numbers, sentences computed from results, caveats.
+
+The notebooks call these functions and display what they return; they compute
+nothing themselves. Money is shown in the run's currency, shares as percentages,
+counts with thousands separators, labels come from the KPI glossary
+(:data:`churnlab.kpis.KPI_GLOSSARY`), and data text is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from churnlab.exceptions import ConfigError
+from churnlab.kpis import KPI_GLOSSARY, kpi_label
+from churnlab.markup import escape_html, escape_markdown
+from churnlab.report.tables import mask_ids, styled
+from churnlab.scoring import ScoringResult, action_list
+from churnlab.segments import value_loyalty_grid
+
+__all__ = [
+    "caveat_box",
+    "format_kpi",
+    "format_money",
+    "kpi_changes",
+    "kpi_table",
+    "settings_text",
+    "summary_text",
+]
+
+#: Symbols of the common ISO 4217 codes; other codes are written before the amount.
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
+
+
+def currency_prefix(currency: str) -> str:
+    """Return the prefix of money amounts in ``currency`` ("" when unknown)."""
+    code = (currency or "").upper()
+    return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
+
+
+def format_money(value: float | None, currency: str = "", *, compact: bool = False) -> str:
+    """Format an amount of money for people: ``£1,234,567`` or, compact, ``£1.23M``.
+
+    Parameters
+    ----------
+    value : float or None
+        The amount.
+    currency : str, default ""
+        ISO code of the run's currency.
+    compact : bool, default False
+        Use K/M/B suffixes for large amounts.
+
+    Returns
+    -------
+    str
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign, amount, prefix = ("-" if value < 0 else ""), abs(float(value)), currency_prefix(currency)
+    if compact and amount >= 1_000:
+        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if amount >= size:
+                return f"{sign}{prefix}{amount / size:,.2f}{suffix}"
+    decimals = 0 if amount >= 1_000 else 2
+    return f"{sign}{prefix}{amount:,.{decimals}f}"
+
+
+def format_kpi(name: str, value: Any, currency: str = "") -> str:
+    """Format one KPI by its kind in the glossary (money, percent, count or text)."""
+    kind = KPI_GLOSSARY.get(name, ("", "text", ""))[1]
+    if value is None:
+        return "–"
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "percent":
+        return f"{float(value):.1%}"
+    if kind == "count":
+        return f"{int(value):,}"
+    return str(value)
+
+
+def kpi_table(
+    kpis: Mapping[str, Any], names: Iterable[str], *, currency: str = ""
+) -> pd.io.formats.style.Styler:
+    """Return a two-column table of KPIs: the glossary label and the formatted value.
+
+    Parameters
+    ----------
+    kpis : mapping
+        The KPI record (``ScoringResult.kpis``).
+    names : iterable of str
+        KPIs to show, in order (missing ones are skipped).
+    currency : str, default ""
+        ISO code of the run's currency.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    points = kpis.get("retention_what_if_points", 2)
+    rows = {
+        kpi_label(n, points=points): format_kpi(n, kpis[n], currency) for n in names if n in kpis
+    }
+    frame = pd.DataFrame({"Value": list(rows.values())}, index=pd.Index(list(rows), name="KPI"))
+    return styled(frame)
+
+
+def caveat_box(result: ScoringResult) -> HTML | Markdown:
+    """Return the model-health caveats as a visible note for the top of a page."""
+    if not result.caveats:
+        return Markdown("")
+    items = "".join(f"<li>{escape_html(text)}</li>" for text in result.caveats)
+    return HTML(
+        '<div class="churnlab-caveat" role="note" style="border-left: 5px solid #e69500; '
+        'background: #fff6e5; padding: .5rem 1rem; margin: .5rem 0 1rem;">'
+        f"<strong>Read these figures with care.</strong><ul>{items}</ul></div>"
+    )
+
+
+def settings_text(result: ScoringResult) -> Markdown:
+    """Say, in words, how churn and lifetime value are defined in this run."""
+    s = result.settings
+    unit = {"D": "days", "W": "weeks", "M": "months"}[s.time_unit]
+    return Markdown(
+        f"Churn means **no purchase in the next {s.churn_horizon_months:g} months**. Lifetime "
+        f"value covers the next **{s.clv_horizon_months} months**, discounted at "
+        f"{s.monthly_discount_rate:.1%} a month. The purchase model "
+        f"(**{escape_markdown(result.kpis['transaction_model'])}**, chosen on its error over "
+        f"the last {s.holdout_weeks} weeks) counts time in {unit}; the data ends on "
+        f"{result.kpis['observation_end']}."
+    )
+
+
+def summary_text(result: ScoringResult) -> Markdown:
+    """Return the executive summary's opening paragraph, built from the KPI record."""
+    k, cur = result.kpis, result.settings.currency
+    when = f"the last {result.settings.churn_horizon_months:g} months"
+    monthly = format_kpi("monthly_retention", k["monthly_retention"])
+    yearly = format_kpi("yearly_retention", k["yearly_retention"])
+    text = (
+        f"**{k['customers']:,}** customers, of whom **{k['active_share']:.0%}** bought in "
+        f"{when}. Monthly retention is **{monthly}**, which compounds to **{yearly}** a year. "
+        f"Revenue over the last 12 months: **{format_money(k['revenue_12m'], cur)}**. The base is "
+        f"expected to be worth **{format_money(k['expected_value'], cur)}** over the next "
+        f"{result.settings.clv_horizon_months} months, of which "
+        f"**{format_money(k['revenue_at_risk'], cur)}** is at risk of churn."
+    )
+    if k.get("customers_to_contact"):
+        text += (
+            f" **{k['customers_to_contact']:,}** valuable customers have gone quiet, holding "
+            f"{format_money(k['value_to_contact'], cur)} of that risk: the action list below."
+        )
+    return Markdown(text)
+
+
+def what_if_text(result: ScoringResult) -> Markdown:
+    """Say what the extra points of yearly retention are worth, from the what-if table."""
+    row, cur = result.what_if.iloc[0], result.settings.currency
+    return Markdown(
+        f"**{result.settings.retention_points:g} points** more yearly retention "
+        f"({row['retention_base']:.0%} to {row['retention_new']:.0%}) would be worth "
+        f"**{format_money(row['value_change'], cur)}** over three years "
+        f"({row['value_change_pct']:.1f}% of the base's value). This is a projection on the "
+        "purchase model, not a promise."
+    )
+
+
+def model_choice_text(result: ScoringResult) -> Markdown:
+    """Say which purchase model was chosen, on which score, and which were unhealthy."""
+    table, chosen = result.model_comparison, result.kpis["transaction_model"]
+    weeks = result.settings.holdout_weeks
+    parts = [
+        f"{escape_markdown(name)} {row['holdout_mae']:.3f}"
+        for name, row in table.iterrows()
+        if pd.notna(row.get("holdout_mae"))
+    ]
+    text = (
+        f"Three purchase models were fitted on the data before the last {weeks} weeks and "
+        f"scored on those weeks (mean absolute error of purchases per customer: "
+        f"{', '.join(parts)}). **{escape_markdown(chosen)}** is used"
+    )
+    unhealthy = [str(n) for n in table.index[~table["healthy"].astype(bool)]]
+    if len(unhealthy) == len(table):
+        text += " although every model has a problem (see the note at the top)."
+    elif unhealthy:
+        text += f": the lowest error among the healthy ones ({', '.join(unhealthy)} not)."
+    else:
+        text += ": the lowest error."
+    return Markdown(text)
+
+
+def churn_choice_text(result: ScoringResult) -> Markdown:
+    """Say which churn probability the pages use and how the two candidates scored."""
+    table, source = result.churn_comparison, result.kpis["churn_probability_source"]
+    if table.empty:
+        return Markdown(f"Churn probability comes from the **{source}** (no backtest possible).")
+    other = next(i for i in table.index if i != "classifier")
+    c, m = table.loc["classifier"], table.loc[other]
+    auc = "higher" if c["roc_auc"] > m["roc_auc"] else "lower"
+    brier = "lower (better)" if c["brier"] < m["brier"] else "higher (worse)"
+    used = "the churn classifier" if source == "classifier" else escape_markdown(other)
+    return Markdown(
+        f"On a backtest ({int(c['n']):,} customers, the last "
+        f"{result.settings.churn_horizon_months:g} months held out), the churn classifier's "
+        f"ROC AUC is {auc} than {escape_markdown(other)}'s ({c['roc_auc']:.3f} vs "
+        f"{m['roc_auc']:.3f}) and its Brier score is {brier} ({c['brier']:.3f} vs "
+        f"{m['brier']:.3f}). The pages use **{used}**."
+    )
+
+
+def segment_table(result: ScoringResult) -> pd.io.formats.style.Styler:
+    """Return customers, value and value at risk per RFM segment, largest risk first."""
+    customers = result.customers
+    table = customers.groupby("segment", observed=True).agg(
+        customers=("clv", "size"),
+        clv=("clv", "sum"),
+        churn_probability=("churn_probability", "mean"),
+        revenue_at_risk=("revenue_at_risk", "sum"),
+    )
+    table["share"] = table["customers"] / len(customers)
+    table = table.sort_values("revenue_at_risk", ascending=False)
+    table = table[["customers", "share", "clv", "churn_probability", "revenue_at_risk"]]
+    table.columns = [
+        "Customers", "Share of customers", "Lifetime value", "Average churn probability",
+        "Revenue at risk",
+    ]  # fmt: skip
+    table.index.name = "Segment"
+    return styled(
+        table,
+        money=["Lifetime value", "Revenue at risk"],
+        percent=["Share of customers", "Average churn probability"],
+        currency=currency_prefix(result.settings.currency),
+    )
+
+
+def action_table(
+    result: ScoringResult, *, top: int | None = None, mask: bool = False
+) -> pd.io.formats.style.Styler:
+    """Return the action list as a work list: one row per customer to contact."""
+    listed = action_list(result)
+    if top is not None:
+        listed = listed.head(top)
+    table = pd.DataFrame(
+        {
+            "Segment": listed["segment"],
+            "Lifetime value": listed["clv"],
+            "Churn probability": listed["churn_probability"],
+            "Revenue at risk": listed["revenue_at_risk"],
+            "Days since last purchase": listed["days_since_last_purchase"].astype("Int64"),
+            "Why": listed[["reason_1", "reason_2"]].apply(
+                lambda r: "; ".join(str(v) for v in r if pd.notna(v)), axis=1
+            ),
+            "What to do": listed["action"],
+        },
+        index=mask_ids(listed.index, enabled=mask).rename("Customer"),
+    )
+    return styled(
+        table,
+        money=["Lifetime value", "Revenue at risk"],
+        percent=["Churn probability"],
+        currency=currency_prefix(result.settings.currency),
+    )
+
+
+#: KPIs of the executive summary and the index, in reading order.
+HEADLINE_KPIS = (
+    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
+    "revenue_retention", "expected_value", "revenue_at_risk", "customers_to_contact",
+    "value_to_contact", "retention_what_if_value",
+)  # fmt: skip
+
+
+def change_table(
+    result: ScoringResult, previous_kpis: str | Mapping[str, Any]
+) -> pd.io.formats.style.Styler:
+    """Return each headline KPI with the previous run's value and the change, formatted.
+
+    Parameters
+    ----------
+    result : ScoringResult
+    previous_kpis : str or mapping
+        The previous successful run's KPIs (JSON, as the runner passes them).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    names = [n for n in HEADLINE_KPIS if n in result.kpis]
+    changes = kpi_changes({n: result.kpis[n] for n in names}, previous_kpis)
+    cur, points = result.settings.currency, result.settings.retention_points
+
+    def change(name: str, value: Any) -> str:
+        if value is None or pd.isna(value):
+            return "–"
+        if value == 0:
+            return "no change"
+        kind = KPI_GLOSSARY[name][1]
+        text = (
+            f"{value * 100:+.1f} points" if kind == "percent" else format_kpi(name, abs(value), cur)
+        )
+        return text if kind == "percent" else ("+" if value > 0 else "−") + text
+
+    frame = pd.DataFrame(
+        {
+            "This run": [format_kpi(n, changes.loc[n, "value"], cur) for n in names],
+            "Previous run": [
+                format_kpi(n, None if pd.isna(v) else v, cur)
+                for n, v in changes["previous"].items()
+            ],
+            "Change": [change(n, changes.loc[n, "change"]) for n in names],
+        },
+        index=pd.Index([kpi_label(n, points=points) for n in names], name="KPI"),
+    )
+    return styled(frame)
+
+
+def health_table(result: ScoringResult) -> pd.io.formats.style.Styler:
+    """Return customers, share and value per health tier (Good, Average, Poor)."""
+    customers = result.customers
+    table = customers.groupby("health_tier").agg(
+        customers=("clv", "size"), clv=("clv", "sum"), revenue_at_risk=("revenue_at_risk", "sum")
+    )
+    table = table.reindex(["Good", "Average", "Poor"]).dropna(how="all")
+    table.insert(1, "share", table["customers"] / len(customers))
+    table.columns = ["Customers", "Share of customers", "Lifetime value", "Revenue at risk"]
+    table.index.name = "Health"
+    return styled(
+        table,
+        money=["Lifetime value", "Revenue at risk"],
+        percent=["Share of customers"],
+        currency=currency_prefix(result.settings.currency),
+    )
+
+
+def glossary_text(names: Iterable[str], *, points: float = 2.0) -> Markdown:
+    """Return the definitions of KPIs as a Markdown list (from the one glossary)."""
+    lines = [
+        f"- **{kpi_label(n, points=points)}**: {KPI_GLOSSARY[n][2]}"
+        for n in names
+        if n in KPI_GLOSSARY
+    ]
+    return Markdown("\n".join(lines))
+
+
+def value_grid(result: ScoringResult) -> pd.DataFrame:
+    """Return every customer's value tier and risk tier, with their revenue at risk."""
+    customers = result.customers
+    grid = value_loyalty_grid(customers["clv"], customers["churn_probability"].fillna(0.5))
+    return grid.assign(revenue_at_risk=customers["revenue_at_risk"].fillna(0.0))
+
+
+def value_grid_text(result: ScoringResult) -> Markdown:
+    """Name the value × risk cell that holds the most revenue at risk, from the grid."""
+    grid = value_grid(result)
+    cells = grid.groupby(["value_tier", "risk_tier"], observed=True)["revenue_at_risk"]
+    total, top = cells.sum(), cells.sum().idxmax()
+    share = total[top] / total.sum() if total.sum() > 0 else 0.0
+    count = int(cells.size()[top])
+    return Markdown(
+        f"The most value at risk sits with **{str(top[0]).lower()}-value, "
+        f"{str(top[1]).lower()}-risk** customers: {count:,} customers with "
+        f"{format_money(total[top], result.settings.currency)} at risk "
+        f"({share:.0%} of the total). Colour shows revenue at risk, not head count."
+    )
+
+
+def retention_table(result: ScoringResult, *, months: int = 12) -> pd.io.formats.style.Styler:
+    """Return the last ``months`` of monthly active-base retention, with plain labels."""
+    table = result.monthly_retention.tail(months)
+    table = table[
+        ["customers_start", "new_customers", "customers_end", "retention_rate", "churn_rate"]
+    ]
+    table = table.set_axis(
+        ["Active at start (S)", "Joined (N)", "Active at end (E)", "Retention", "Churn"], axis=1
+    )
+    table.index = table.index.astype(str)
+    table.index.name = "Month"
+    return styled(table, percent=["Retention", "Churn"])
+
+
+def action_download(run_dir: str) -> Markdown:
+    """Link the run's ``actions.csv`` (written by the report runner) when there is a run."""
+    if not run_dir:
+        return Markdown("")
+    return Markdown(
+        "[Download the action list as CSV](actions.csv) (one row per customer to contact)."
+    )
+
+
+def kpi_changes(kpis: Mapping[str, object], previous: str | Mapping[str, object]) -> pd.DataFrame:
+    """Return each KPI with the previous run's value and the change.
+
+    Parameters
+    ----------
+    kpis : mapping
+        This run's KPIs.
+    previous : str or mapping
+        The previous run's KPIs, or their JSON (the runner passes
+        ``previous_kpis`` as JSON); "" or "{}" means no previous run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``kpi``: ``value``, ``previous`` and ``change`` (NaN when the
+        previous run did not record the KPI).
+
+    Raises
+    ------
+    ConfigError
+        If ``previous`` is not valid JSON of an object.
+    """
+    if isinstance(previous, str):
+        try:
+            previous = json.loads(previous or "{}")
+        except ValueError as exc:
+            raise ConfigError(f"previous_kpis is not valid JSON: {exc}") from exc
+    if not isinstance(previous, Mapping):
+        raise ConfigError("previous_kpis must be a JSON object of KPI name -> value.")
+    rows = []
+    for name, value in kpis.items():
+        before = previous.get(name)
+        numeric = isinstance(value, int | float) and isinstance(before, int | float)
+        change = float(value) - float(before) if numeric else np.nan
+        rows.append((name, value, before if before is not None else np.nan, change))
+    frame = pd.DataFrame(rows, columns=["kpi", "value", "previous", "change"], dtype=object)
+    return frame.set_index("kpi")

@@ -1,0 +1,453 @@
+"""THE scoring pass: one transaction log and one configuration in, one set of numbers out.
+
+:func:`score` fits every model once, with the configuration in :class:`ScoringSettings`,
+checks each fit's health, picks the transaction model by its holdout error, decides
+whether the churn classifier or that model gives the better churn probability on a
+time-split backtest, and returns a :class:`ScoringResult`: one per-customer table
+(CLV with interval, churn probability, P(alive), expected purchases, segment, health
+tier, reasons, action) and one KPI record (defined in :mod:`churnlab.kpis`). Model
+health problems are part of the result, as plain-English ``caveats``.
+
+``churnlab report`` runs it once per run and writes ``scores.parquet`` and
+``kpis.json`` into the run folder (:func:`write_outputs`); every notebook reads the
+same object through :func:`open_scores`; ``churnlab score`` writes the same table.
+Same data, settings and ``random_state`` give identical output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnlab import config
+from churnlab.actions import contact_list
+from churnlab.config import CUSTOMER_ID, DATE
+from churnlab.data.datasets import CURRENCIES, load_source
+from churnlab.data.io import LoadedTransactions
+from churnlab.exceptions import ConfigError
+from churnlab.features.rfm import rfm_summary
+from churnlab.kpis import base_kpis
+from churnlab.model_choice import choose_churn_source, compare_transaction_models, spend_model
+from churnlab.models.churn_backtest import score_customers
+from churnlab.models.churn_drivers import customer_reasons
+from churnlab.models.clv import customer_lifetime_value
+from churnlab.retention import what_if_retention
+from churnlab.segments import health_tiers, rfm_segments
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "SCORE_COLUMNS",
+    "ScoringResult",
+    "ScoringSettings",
+    "action_list",
+    "load_outputs",
+    "open_scores",
+    "run_transactions",
+    "score",
+    "write_outputs",
+]
+
+#: Columns of ``scores.parquet``, in order (see ``reports/README.md``).
+SCORE_COLUMNS = (
+    "frequency", "recency", "T", "monetary_value", "total_spend", "days_since_last_purchase",
+    "typical_gap_days", "p_alive", "expected_purchases", "expected_spend", "clv", "clv_lower",
+    "clv_upper", "churn_probability", "churn_probability_classifier",
+    "churn_probability_transaction_model", "revenue_at_risk", "segment", "health_tier",
+    "health_score", "reason_1", "reason_2", "reason_3", "action",
+)  # fmt: skip
+SCORES_FILE, KPIS_FILE, RESULT_FILE = "scores.parquet", "kpis.json", "scoring.pkl"
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The one documented configuration of the scoring pass.
+
+    Parameters
+    ----------
+    time_unit : {"D", "W", "M"}, default "W"
+        Unit of the RFM summary and the transaction models.
+    observation_end : str, default ""
+        "Now" (ISO date); "" means the last purchase date.
+    churn_horizon_months : float, default 3
+        Churned means no purchase within this many months; also the active base.
+    clv_horizon_months : int, default 12
+        Horizon of the lifetime value.
+    monthly_discount_rate : float, default 0.01
+        Discount rate of the lifetime value, per month.
+    holdout_weeks : int, default 13
+        Length of the holdout that picks the transaction model.
+    penalizer : float, default 0.001
+        L2 penalty of every model fit.
+    clv_interval : float, default 0.9
+        Coverage of the CLV interval (parametric bootstrap).
+    retention_points : float, default 2.0
+        What-if: extra points of yearly retention.
+    valuable_share, min_churn_probability : float
+        Who is on the action list (see :func:`churnlab.actions.contact_list`).
+    random_state : int, default 42
+        Seed of every stochastic step.
+    currency : str, default ""
+        ISO code of the amounts (e.g. "GBP"), used to format money on the pages.
+    """
+
+    time_unit: str = "W"
+    observation_end: str = ""
+    churn_horizon_months: float = 3.0
+    clv_horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    holdout_weeks: int = 13
+    penalizer: float = 0.001
+    clv_interval: float = 0.9
+    retention_points: float = 2.0
+    valuable_share: float = 0.5
+    min_churn_probability: float = 0.3
+    random_state: int = 42
+    currency: str = ""
+
+    def __post_init__(self) -> None:
+        if self.time_unit not in config.TIME_UNIT_DAYS:
+            raise ConfigError(
+                f"time_unit must be one of {', '.join(config.TIME_UNIT_DAYS)}, "
+                f"got {self.time_unit!r}."
+            )
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> ScoringSettings:
+        """Build settings from a mapping, ignoring names that are not settings."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+@dataclass
+class ScoringResult:
+    """Everything the scoring pass computed; what every page reads.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per customer (index ``customer_id``), columns :data:`SCORE_COLUMNS`.
+    kpis : dict
+        The KPI record (:data:`churnlab.kpis.KPI_GLOSSARY`), with the model choice.
+    caveats : list of str
+        Model-health problems and what they mean for the figures, in plain words.
+    model_comparison : pandas.DataFrame
+        Holdout scores and health of every transaction model.
+    churn_comparison : pandas.DataFrame
+        Backtest of the classifier against the chosen transaction model.
+    monthly_retention : pandas.DataFrame
+        The monthly active-base retention table behind the KPIs.
+    what_if : pandas.DataFrame
+        Value of extra yearly retention.
+    settings : ScoringSettings
+    transactions, cleaning, dropped
+        The cleaned log up to the observation end, its cleaning report and dropped rows.
+    models : dict
+        ``transaction`` (chosen, fitted on the whole log), ``spend``, ``classifier``,
+        ``backtest`` (the classifier's backtest) and ``calibration`` (models fitted on
+        the calibration period, with ``split`` and ``holdout``).
+    """
+
+    customers: pd.DataFrame
+    kpis: dict[str, Any]
+    caveats: list[str]
+    model_comparison: pd.DataFrame
+    churn_comparison: pd.DataFrame
+    monthly_retention: pd.DataFrame
+    what_if: pd.DataFrame
+    settings: ScoringSettings
+    transactions: pd.DataFrame
+    cleaning: Any = None
+    dropped: pd.DataFrame | None = None
+    models: dict[str, Any] = field(default_factory=dict)
+
+
+def _gaps(data: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    days = (
+        data[[CUSTOMER_ID, DATE]]
+        .assign(day=data[DATE].dt.normalize())
+        .drop_duplicates([CUSTOMER_ID, "day"])
+    )
+    grouped = days.groupby(CUSTOMER_ID)["day"]
+    first, last, n = grouped.min(), grouped.max(), grouped.size()
+    typical = ((last - first).dt.days / (n - 1)).where(n > 1)
+    return pd.DataFrame(
+        {
+            "total_spend": data.groupby(CUSTOMER_ID)[config.AMOUNT].sum(),
+            "days_since_last_purchase": (now.normalize() - last).dt.days.astype("float64"),
+            "typical_gap_days": typical,
+        }
+    )
+
+
+def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings) -> pd.DataFrame:
+    options = {
+        "horizon": s.clv_horizon_months,
+        "horizon_unit": "M",
+        "discount_rate": s.monthly_discount_rate,
+    }
+    clv = customer_lifetime_value(transaction, spend, summary, **options)
+    if hasattr(spend, "covariance_") and getattr(transaction, "health_", None) is not None:
+        ok = transaction.health_.finite_standard_errors and spend.health_.finite_standard_errors
+    else:
+        ok = hasattr(spend, "covariance_")
+    if ok:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            interval = customer_lifetime_value(
+                transaction, spend, summary, **options, interval=s.clv_interval,
+                n_draws=100, random_state=s.random_state,
+            )  # fmt: skip
+        clv = clv.join(interval.drop(columns="clv"))
+    for column in ("clv_lower", "clv_upper"):
+        if column not in clv:
+            clv[column] = np.nan
+    return clv[["clv", "clv_lower", "clv_upper"]]
+
+
+def score(
+    transactions: LoadedTransactions | pd.DataFrame, settings: ScoringSettings | None = None
+) -> ScoringResult:
+    """Run the scoring pass.
+
+    Parameters
+    ----------
+    transactions : LoadedTransactions or pandas.DataFrame
+        Cleaned transactions in canonical columns (``load_transactions`` output).
+    settings : ScoringSettings, optional
+        Default :class:`ScoringSettings()`.
+
+    Returns
+    -------
+    ScoringResult
+    """
+    s = settings or ScoringSettings()
+    loaded = transactions if isinstance(transactions, LoadedTransactions) else None
+    data = loaded.data if loaded is not None else transactions
+    end = pd.Timestamp(s.observation_end) if s.observation_end else data[DATE].max()
+    data = data[data[DATE] <= end].sort_values([DATE, CUSTOMER_ID], kind="stable")
+    data = data.reset_index(drop=True)
+    now = end.normalize() + pd.Timedelta(days=1)
+    caveats: list[str] = []
+    summary = rfm_summary(data, observation_end=end, time_unit=s.time_unit).sort_index()
+    horizon = (
+        s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
+    )
+
+    comparison, chosen, calibration = compare_transaction_models(data, summary, end=end, settings=s)
+    caveats += comparison.attrs["caveats"]
+    transaction = chosen
+    spend, spend_caveats = spend_model(summary, settings=s)
+    caveats += spend_caveats
+
+    scored = score_customers(
+        data, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
+        random_state=s.random_state,
+    )  # fmt: skip
+    churn_table, source, backtest, churn_caveats = choose_churn_source(
+        data, transaction, end=end, settings=s
+    )
+    caveats += churn_caveats
+
+    customers = summary.join(_gaps(data, now))
+    healthy = getattr(transaction, "health_", None) is None or transaction.health_.ok
+    customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
+    customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
+    customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
+    customers = customers.join(_clv(transaction, spend, summary, s))
+    customers["clv"] = customers["clv"].clip(lower=0.0)
+    by_classifier = scored.churn_probability.reindex(customers.index)
+    by_model = transaction.probability_no_purchase(summary, horizon)
+    customers["churn_probability_classifier"] = by_classifier
+    customers["churn_probability_transaction_model"] = by_model
+    customers["churn_probability"] = by_classifier if source == "classifier" else by_model
+    customers["revenue_at_risk"] = customers["clv"] * customers["churn_probability"]
+    customers["segment"] = rfm_segments(summary)["segment"].astype("string")
+    regularity = scored.features["regularity"].reindex(customers.index)
+    health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
+    customers["health_tier"] = health["tier"].astype("string")
+    customers["health_score"] = health["health_score"]
+    retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
+    features = scored.features.reindex(columns=scored.train_features.columns)
+    explained = customer_reasons(scored.classifier, features, reference=retained)
+    for column in ("reason_1", "reason_2", "reason_3"):
+        text = explained[column] if column in explained else pd.Series(dtype="string")
+        customers[column] = text.reindex(customers.index).replace("", pd.NA).astype("string")
+    customers["action"] = contact_list(
+        customers, valuable_share=s.valuable_share, min_churn_probability=s.min_churn_probability
+    ).astype("string")
+    customers = customers[list(SCORE_COLUMNS)]
+    customers.index.name = CUSTOMER_ID
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kpis, monthly = base_kpis(
+            data, customers, observation_end=end, churn_horizon_months=s.churn_horizon_months
+        )
+    baseline = kpis["yearly_retention"]
+    what_if = what_if_retention(
+        transaction, spend, summary, points=[s.retention_points], horizon=36,
+        baseline_retention=baseline if baseline is not None and 0 < baseline < 1 else None,
+    )  # fmt: skip
+    kpis.update(
+        retention_what_if_value=round(float(what_if["value_change"].iloc[0]), 2),
+        retention_what_if_points=s.retention_points,
+        transaction_model=comparison.attrs["chosen"],
+        churn_probability_source=source,
+        currency=s.currency,
+        observation_end=str(end.date()),
+        caveats=caveats,
+    )
+    return ScoringResult(
+        customers=customers,
+        kpis=kpis,
+        caveats=caveats,
+        model_comparison=comparison,
+        churn_comparison=churn_table,
+        monthly_retention=monthly,
+        what_if=what_if,
+        settings=s,
+        transactions=data,
+        cleaning=loaded.report if loaded is not None else None,
+        dropped=loaded.dropped if loaded is not None else None,
+        models={
+            "transaction": transaction,
+            "spend": spend,
+            "classifier": scored.classifier,
+            "backtest": backtest,
+            "calibration": calibration,
+            "scoring": scored,
+        },
+    )
+
+
+#: Columns of the action list (``actions.csv``), in order.
+ACTION_COLUMNS = (
+    "segment", "clv", "churn_probability", "revenue_at_risk", "days_since_last_purchase",
+    "reason_1", "reason_2", "reason_3", "action",
+)  # fmt: skip
+
+
+def action_list(result: ScoringResult) -> pd.DataFrame:
+    """Return the customers to contact, largest revenue at risk first (the work list).
+
+    Parameters
+    ----------
+    result : ScoringResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``customer_id``; :data:`ACTION_COLUMNS`.
+    """
+    listed = result.customers[result.customers["action"].notna()]
+    listed = listed.sort_values(["revenue_at_risk", "clv"], ascending=False, kind="stable")
+    return listed[list(ACTION_COLUMNS)]
+
+
+def write_outputs(result: ScoringResult, folder: str | Path, *, keep_result: bool = True) -> Path:
+    """Write ``scores.parquet`` and ``kpis.json`` (and the full result for the notebooks).
+
+    Parameters
+    ----------
+    result : ScoringResult
+    folder : str or Path
+        The run folder.
+    keep_result : bool, default True
+        Also pickle the whole result to ``scoring.pkl`` (read by :func:`load_outputs`;
+        the report runner removes it before publishing).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    result.customers.to_parquet(folder / SCORES_FILE)
+    kpis = {"settings": dataclasses.asdict(result.settings), **result.kpis}
+    text = json.dumps(kpis, indent=2, sort_keys=True, default=str, allow_nan=False)
+    (folder / KPIS_FILE).write_text(text + "\n", encoding="utf-8")
+    if keep_result:
+        with (folder / RESULT_FILE).open("wb") as handle:
+            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return folder
+
+
+def load_outputs(folder: str | Path) -> ScoringResult:
+    """Read the scoring result that ``churnlab report`` wrote into a run folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The run folder (holding ``scoring.pkl``).
+
+    Returns
+    -------
+    ScoringResult
+    """
+    with (Path(folder) / RESULT_FILE).open("rb") as handle:
+        return pickle.load(handle)  # written by this run of churnlab itself
+
+
+def run_transactions(run_dir: str) -> pd.DataFrame | None:
+    """Return the run's cleaned transaction log, or None outside a run (or for a snapshot).
+
+    Parameters
+    ----------
+    run_dir : str
+        The run folder passed to the notebooks ("" in JupyterLab).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+    """
+    if not run_dir or not (Path(run_dir) / RESULT_FILE).exists():
+        return None
+    return load_outputs(run_dir).transactions
+
+
+def open_scores(
+    run_dir: str = "",
+    *,
+    data_source: str = "online_retail",
+    sample_customers: int = 0,
+    data_options: dict[str, Any] | None = None,
+    **settings: Any,
+) -> ScoringResult:
+    """Return the scoring result a notebook shows: the run's, or a fresh one in JupyterLab.
+
+    Parameters
+    ----------
+    run_dir : str, default ""
+        The run folder ``churnlab report`` passes to every notebook; "" (an analyst
+        in JupyterLab) scores ``data_source`` here and now with the same function.
+    data_source : str, default "online_retail"
+        Bundled name or path (used when ``run_dir`` is "").
+    sample_customers : int, default 0
+        Customer sample (used when ``run_dir`` is "").
+    data_options : dict, optional
+        Column mapping and reading options (``churnlab.config.SOURCE_OPTIONS``).
+    **settings
+        :class:`ScoringSettings` fields; other names are ignored.
+
+    Returns
+    -------
+    ScoringResult
+    """
+    if run_dir:
+        return load_outputs(run_dir)
+    values = ScoringSettings.from_mapping({"currency": CURRENCIES.get(data_source, ""), **settings})
+    loaded = load_source(
+        data_source,
+        sample_customers=sample_customers,
+        random_state=values.random_state,
+        **(data_options or {}),
+    )
+    return score(loaded, values)
