@@ -7,8 +7,6 @@ Messages are plain English: what is wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError
-
 
 class ChurnlabError(Exception):
     """Base class of every error churnlab raises on purpose."""
@@ -24,10 +22,6 @@ class LeakageError(DataValidationError):
 
 class ConfigError(ChurnlabError, ValueError):
     """A parameter or configuration value is unknown, mistyped or out of range."""
-
-
-class ModelNotFittedError(ChurnlabError, NotFittedError):
-    """A model method that needs fitted parameters was called before ``fit``."""
 
 
 class ReportExecutionError(ChurnlabError, RuntimeError):
@@ -48,3 +42,26 @@ class ConvergenceWarning(ChurnlabWarning):
 
 class DataQualityWarning(ChurnlabWarning):
     """The data is usable but suspicious (few repeat buyers, short history, ...)."""
+
+
+def __getattr__(name: str) -> type:
+    """Build :class:`ModelNotFittedError` on first use.
+
+    It inherits scikit-learn's ``NotFittedError`` (so ``except NotFittedError`` works),
+    and importing scikit-learn takes seconds: this module stays light, so the
+    ``churnlab`` command starts at once.
+    """
+    if name == "ModelNotFittedError":
+        from sklearn.exceptions import NotFittedError
+
+        error = type(
+            "ModelNotFittedError",
+            (ChurnlabError, NotFittedError),
+            {
+                "__doc__": "A model method that needs fitted parameters was called before fit.",
+                "__module__": __name__,
+            },
+        )
+        globals()[name] = error
+        return error
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

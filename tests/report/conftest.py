@@ -119,36 +119,50 @@ def published(tmp_path_factory: pytest.TempPathFactory):
         return run_report(config)
 
 
-class NotebookReports:
-    """Runs ``churnlab report --notebooks NN`` once per real notebook, on a small sample."""
+class FullRuns:
+    """Two full ``churnlab report`` runs of every real notebook on the same 300-customer sample.
+
+    The second run reads the first as its previous run, so "change since the previous
+    run" must be exactly zero. Failures are kept, not raised, so each test reports them.
+    """
 
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
-        self.results: dict[str, object] = {}
+        self._results: list[object] | None = None
 
-    def run(self, name: str) -> object:
-        """Return the RunResult (or the exception) of the notebook's report run."""
+    def _run(self) -> object:
         from churnlab import config
         from churnlab.exceptions import ChurnlabError
         from churnlab.report import ReportConfig, ReportParameters, run_report
 
-        if name not in self.results:
-            run_config = ReportConfig(
-                notebooks=(name,),
-                notebooks_dir=config.NOTEBOOKS_DIR,
-                output_dir=self.output_dir,
-                parameters=ReportParameters(sample_customers=300),
-                cell_timeout=300,
-                progress=False,
-            )
-            try:
-                self.results[name] = run_report(run_config)
-            except ChurnlabError as exc:
-                self.results[name] = exc
-        return self.results[name]
+        run_config = ReportConfig(
+            notebooks_dir=config.NOTEBOOKS_DIR,
+            output_dir=self.output_dir,
+            parameters=ReportParameters(sample_customers=300),
+            cell_timeout=300,
+            progress=False,
+        )
+        try:
+            return run_report(run_config)
+        except ChurnlabError as exc:
+            return exc
+
+    @property
+    def results(self) -> list[object]:
+        """The two RunResults (or the exceptions), in run order."""
+        if self._results is None:
+            self._results = [self._run(), self._run()]
+        return self._results
+
+    def run_dir(self, index: int = 0) -> Path:
+        """The folder of run ``index``, failing the test when that run failed."""
+        result = self.results[index]
+        if isinstance(result, Exception):
+            pytest.fail(f"churnlab report failed: {result}")
+        return result.run_dir
 
 
 @pytest.fixture(scope="session")
-def notebook_reports(tmp_path_factory: pytest.TempPathFactory) -> NotebookReports:
-    """Shared runner of the real notebooks (used by the notebook and browser tests)."""
-    return NotebookReports(tmp_path_factory.mktemp("notebook-reports"))
+def full_runs(tmp_path_factory: pytest.TempPathFactory) -> FullRuns:
+    """Shared full report runs (used by the notebook, consistency and browser tests)."""
+    return FullRuns(tmp_path_factory.mktemp("full-runs"))

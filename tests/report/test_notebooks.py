@@ -62,14 +62,12 @@ def test_notebook_is_committed_clean(path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_the_report(path: Path, notebook_reports) -> None:
-    result = notebook_reports.run(path.stem)
-    if isinstance(result, Exception):
-        pytest.fail(f"churnlab report --notebooks {path.stem[:2]}: {result}")
-    page = (result.run_dir / f"{path.stem}.html").read_text(encoding="utf-8")
+def test_notebook_runs_in_the_report(path: Path, full_runs) -> None:
+    run_dir = full_runs.run_dir(0)
+    page = (run_dir / f"{path.stem}.html").read_text(encoding="utf-8")
     assert "churnlab-header" in page
-    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     injected = manifest["notebook_parameters"][path.stem]
-    if "sample_customers" in injected:
-        assert injected["sample_customers"] == 300
+    assert injected["sample_customers"] == 300
+    assert "run_dir" not in injected or injected["run_dir"].endswith(f".tmp-{run_dir.name}")
