@@ -25,9 +25,10 @@ report: $(STAMP) ## Run every notebook on the bundled data and export HTML to re
 test: $(STAMP) ## Run the whole test suite (Spark and browser tests included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## Check formatting and lint with ruff (notebooks included)
+lint: $(STAMP) ## Check formatting, lint (ruff, notebooks included) and the import layers
 	$(BIN)/ruff check churnlab tests benchmarks notebooks
 	$(BIN)/ruff format --check churnlab tests benchmarks notebooks
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Reformat the code with ruff
 	$(BIN)/ruff format churnlab tests benchmarks notebooks

@@ -4,12 +4,12 @@ Uses the cached synthetic log of ``benchmarks/_synthetic.py`` (default 10 millio
 transactions by 1 million customers over 2021-2023) and, in a fresh subprocess per
 run (so peak RSS is the run's own), times:
 
-* ``features_train``: ``behaviour_features(path, cutoff=train)`` with BG/NBD outputs
+* ``features_train``: ``model_features(path, cutoff=train)``: behaviour features, BG/NBD outputs
   (the Parquet path goes straight to DuckDB);
 * ``labels_train``: ``churn_labels`` for the training snapshot;
 * ``fit``: ``ChurnClassifier`` (calibrated gradient boosting) on a random sample of
   ``--fit-sample`` training customers;
-* ``features_score``: ``behaviour_features`` at the later scoring cutoff, every customer;
+* ``features_score``: ``model_features`` at the later scoring cutoff, every customer;
 * ``score``: ``churn_probability`` for every customer at the scoring cutoff.
 
 Wall time is measured inside the child after the imports; peak RSS is the child's
@@ -50,14 +50,14 @@ def _child(path: str, fit_sample: int, threads: int | None) -> None:
     warnings.filterwarnings("ignore")
     import ibis.backends.duckdb  # noqa: F401
 
-    from churnlab.features.behaviour import behaviour_features
-    from churnlab.models.churn import ChurnClassifier, churn_labels
+    from churnlab.classifier.model_features import model_features
+    from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
 
     times: dict[str, float] = {}
     options = {"time_unit": "W", "transaction_model": "fit"}
 
     start = time.perf_counter()
-    train_x = behaviour_features(path, cutoff=TRAIN_CUTOFF, **options)
+    train_x = model_features(path, cutoff=TRAIN_CUTOFF, **options)
     times["features_train"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -72,7 +72,7 @@ def _child(path: str, fit_sample: int, threads: int | None) -> None:
     times["fit"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    score_x = behaviour_features(path, cutoff=SCORE_CUTOFF, **options)
+    score_x = model_features(path, cutoff=SCORE_CUTOFF, **options)
     times["features_score"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -62,7 +62,7 @@ def _child(
         # imported here like lifetimes above: import time stays outside the timer
         import ibis.backends.duckdb  # noqa: F401
 
-        from churnlab.features import _engine
+        from churnlab import engine as _engine
         from churnlab.features.rfm import rfm_summary
 
         if memory_limit:

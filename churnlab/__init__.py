@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it ("" for a submodule of the same name).
 _EXPORTS: dict[str, str] = {
     "BetaGeoModel": "churnlab.models",
-    "ChurnClassifier": "churnlab.models",
+    "ChurnClassifier": "churnlab.classifier",
     "ChurnlabError": "churnlab.exceptions",
     "CleaningPolicy": "churnlab.data",
     "CleaningReport": "churnlab.data",

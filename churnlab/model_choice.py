@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from churnlab import config
+from churnlab.classifier.backtest import backtest, backtest_cutoffs
+from churnlab.classifier.metrics import evaluate_churn_scores
 from churnlab.config import FREQUENCY, MONETARY_VALUE, RECENCY, T
 from churnlab.exceptions import ChurnlabError
 from churnlab.features.rfm import calibration_holdout_split
 from churnlab.models.bgnbd import BetaGeoModel
-from churnlab.models.churn_backtest import backtest, backtest_cutoffs
-from churnlab.models.churn_evaluation import evaluate_churn_scores
 from churnlab.models.evaluation import holdout_report
 from churnlab.models.gamma_gamma import GammaGammaModel
 from churnlab.models.mbgnbd import ModifiedBetaGeoModel
@@ -191,7 +191,7 @@ def choose_churn_source(
     tuple
         ``(table, source, backtest, caveats)``: the evaluation table (ROC AUC, Brier,
         ECE, lift per score), ``"classifier"`` or ``"transaction model"``, the
-        classifier's :class:`~churnlab.models.churn_backtest.BacktestResult` (None when
+        classifier's :class:`~churnlab.classifier.backtest.BacktestResult` (None when
         the history is too short) and plain-English caveats.
     """
     name = model_name(transaction)

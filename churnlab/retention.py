@@ -93,7 +93,7 @@ def churn_rate(customers_start: float, customers_end: float, new_customers: floa
 
 
 def _table(transactions: Any) -> ibis.Table:
-    from churnlab.features._engine import as_table
+    from churnlab.engine import as_table
 
     table = as_table(transactions)
     missing = [c for c in (CUSTOMER_ID, DATE, AMOUNT) if c not in table.columns]

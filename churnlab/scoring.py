@@ -29,6 +29,8 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.actions import contact_list
+from churnlab.classifier.backtest import score_customers
+from churnlab.classifier.drivers import customer_reasons
 from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
@@ -36,8 +38,6 @@ from churnlab.exceptions import ConfigError
 from churnlab.features.rfm import rfm_summary
 from churnlab.kpis import base_kpis
 from churnlab.model_choice import choose_churn_source, compare_transaction_models, spend_model
-from churnlab.models.churn_backtest import score_customers
-from churnlab.models.churn_drivers import customer_reasons
 from churnlab.models.clv import customer_lifetime_value
 from churnlab.retention import what_if_retention
 from churnlab.segments import health_tiers, rfm_segments

@@ -370,7 +370,7 @@ def action_list(
         Churn probability per customer.
     reasons : pandas.DataFrame, optional
         Per-customer reasons (``reason_1``.. columns, e.g. from
-        ``churnlab.models.churn_drivers.customer_reasons``).
+        ``churnlab.classifier.drivers.customer_reasons``).
     segments : pandas.Series, optional
         Segment name per customer, shown alongside.
     min_clv_quantile : float, default 0.5

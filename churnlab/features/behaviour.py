@@ -3,13 +3,12 @@
 Every feature is computed from purchases made strictly **before** a cutoff, so a
 model trained on them never sees the future: adding or changing purchases on or
 after the cutoff cannot change any value. The aggregations are Ibis expressions
-built on :func:`churnlab.features._engine.as_table`, so they run on DuckDB by
+built on :func:`churnlab.engine.as_table`, so they run on DuckDB by
 default and on Spark or a warehouse when given such a table.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +18,8 @@ import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
 from churnlab.data.validation import parse_date, period_days, require_columns
-from churnlab.exceptions import ChurnlabError, ConfigError, DataQualityWarning, DataValidationError
-from churnlab.features._engine import as_table, settle_floats
+from churnlab.engine import as_table, settle_floats
+from churnlab.exceptions import ConfigError, DataValidationError
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
@@ -169,63 +168,6 @@ def _pct_change(last: pd.Series, prev: pd.Series) -> pd.Series:
     return ((last - prev_f) / prev_f * 100.0).where(prev_f > 0)
 
 
-def _model_outputs(
-    rfm: pd.DataFrame,
-    *,
-    transaction_model: Any,
-    spend_model: Any,
-    model_horizon: float,
-    clv_horizon: int,
-    time_unit: str,
-) -> pd.DataFrame:
-    from churnlab.models.bgnbd import BetaGeoModel
-    from churnlab.models.gamma_gamma import GammaGammaModel
-
-    out = pd.DataFrame(index=rfm.index)
-    try:
-        if isinstance(transaction_model, str):
-            if transaction_model != "fit":
-                raise ConfigError(
-                    f"transaction_model={transaction_model!r}: pass a fitted model, 'fit' or None."
-                )
-            transaction_model = BetaGeoModel(penalizer=0.001).fit(rfm, time_unit=time_unit)
-        out["p_alive"] = transaction_model.probability_alive(rfm)
-        out["expected_purchases"] = transaction_model.expected_purchases(rfm, model_horizon)
-        if spend_model is not None:
-            from churnlab.models.clv import customer_lifetime_value
-
-            if isinstance(spend_model, str):
-                repeat = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
-                # no penalizer: an L2 penalty on p, q, v is scale-dependent (v is in money
-                # units) and drags q below 1 on real data, making expected spend negative
-                spend_model = GammaGammaModel().fit(repeat, time_unit=time_unit)
-            clv = customer_lifetime_value(
-                transaction_model, spend_model, rfm, horizon=clv_horizon, horizon_unit="M"
-            )
-            out["clv"] = clv["clv"]
-            negative = int((out["clv"] < 0).sum())
-            if negative:
-                warnings.warn(
-                    f"{negative} customer(s) got a negative CLV (the spend model has q <= 1, "
-                    "so its mean spend is infinite); their clv is set to NaN. Refit the "
-                    "spend model without a penalizer or remove extreme order values.",
-                    DataQualityWarning,
-                    stacklevel=3,
-                )
-                out["clv"] = out["clv"].where(out["clv"] >= 0)
-    except ConfigError:
-        raise
-    except (ChurnlabError, ValueError, ArithmeticError) as exc:
-        warnings.warn(
-            f"BG/NBD features were skipped because the model could not be used: {exc}. "
-            "Use a later cutoff (more history) or pass transaction_model=None.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
-        return pd.DataFrame(index=rfm.index)
-    return out.astype("float64")
-
-
 def behaviour_features(
     transactions: Any,
     *,
@@ -234,10 +176,6 @@ def behaviour_features(
     trend_periods: int = 3,
     trend_unit: str = "M",
     returns: Any = None,
-    transaction_model: Any = None,
-    spend_model: Any = None,
-    model_horizon: float | None = None,
-    clv_horizon: int = 12,
 ) -> pd.DataFrame:
     """Build one row of behaviour features per customer from purchases before ``cutoff``.
 
@@ -249,7 +187,9 @@ def behaviour_features(
     cutoff : date-like
         Point in time. Only purchases with ``date < cutoff`` are used.
     time_unit : {"D", "W", "M"}, default "W"
-        Unit of the RFM columns (frequency, recency, T) and of the BG/NBD horizon.
+        Unit of the RFM columns (frequency, recency, T). Purchase-model outputs
+        (P(alive), expected purchases, CLV) are added by
+        :func:`churnlab.classifier.model_features.model_features`.
     trend_periods : int, default 3
         Length N of the engagement-trend windows: the last N ``trend_unit``
         periods are compared with the N before them.
@@ -258,16 +198,6 @@ def behaviour_features(
     returns : DataFrame, optional
         Returns/cancellations in canonical columns, e.g. from
         :func:`returns_from_dropped`; adds ``returns_share`` and ``n_returns``.
-    transaction_model : fitted BG/NBD-type model, "fit" or None
-        When given, adds ``p_alive`` and ``expected_purchases``. ``"fit"`` fits a
-        :class:`churnlab.models.BetaGeoModel` on the pre-cutoff summary (no leakage).
-    spend_model : fitted GammaGammaModel, "fit" or None
-        With a transaction model, adds ``clv`` over ``clv_horizon`` months.
-    model_horizon : float, optional
-        Horizon of ``expected_purchases`` in ``time_unit`` periods; default
-        ``trend_periods`` trend units.
-    clv_horizon : int, default 12
-        CLV horizon in months.
 
     Returns
     -------
@@ -286,7 +216,7 @@ def behaviour_features(
     from churnlab.features.rfm import rfm_summary
 
     stamp = parse_date(cutoff, name="cutoff")
-    unit_days = period_days(time_unit, name="time_unit")
+    period_days(time_unit, name="time_unit")  # checks the unit
     trend_days = trend_periods * period_days(trend_unit, name="trend_unit")
     if trend_periods < 1:
         raise ConfigError(f"trend_periods={trend_periods} must be a positive whole number.")
@@ -328,18 +258,6 @@ def behaviour_features(
         gross = features["total_spend"].clip(lower=0) + returned["returned_amount"]
         features["returns_share"] = (returned["returned_amount"] / gross).where(gross > 0, 0.0)
         features["n_returns"] = returned["n_returns"]
-    if transaction_model is not None:
-        horizon = model_horizon if model_horizon is not None else trend_days / unit_days
-        features = features.join(
-            _model_outputs(
-                features,
-                transaction_model=transaction_model,
-                spend_model=spend_model,
-                model_horizon=horizon,
-                clv_horizon=clv_horizon,
-                time_unit=time_unit,
-            )
-        )
     features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit

@@ -27,7 +27,7 @@ class BehaviourFeatures(TransformerMixin, BaseEstimator):
     cutoff : date-like, optional
         Point in time; ``None`` uses the day after the last purchase seen by
         ``transform``.
-    time_unit, trend_periods, trend_unit, transaction_model, spend_model, model_horizon
+    time_unit, trend_periods, trend_unit
         As in :func:`behaviour_features`.
 
     Attributes
@@ -48,17 +48,11 @@ class BehaviourFeatures(TransformerMixin, BaseEstimator):
         time_unit: str = "W",
         trend_periods: int = 3,
         trend_unit: str = "M",
-        transaction_model: Any = None,
-        spend_model: Any = None,
-        model_horizon: float | None = None,
     ) -> None:
         self.cutoff = cutoff
         self.time_unit = time_unit
         self.trend_periods = trend_periods
         self.trend_unit = trend_unit
-        self.transaction_model = transaction_model
-        self.spend_model = spend_model
-        self.model_horizon = model_horizon
 
     def _build(self, X: Any) -> pd.DataFrame:
         cutoff = self.cutoff
@@ -71,9 +65,6 @@ class BehaviourFeatures(TransformerMixin, BaseEstimator):
             time_unit=self.time_unit,
             trend_periods=self.trend_periods,
             trend_unit=self.trend_unit,
-            transaction_model=self.transaction_model,
-            spend_model=self.spend_model,
-            model_horizon=self.model_horizon,
         )
 
     def fit(self, X: Any, y: Any = None) -> BehaviourFeatures:

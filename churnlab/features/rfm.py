@@ -27,10 +27,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from churnlab import engine as _engine
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, MONETARY_VALUE, RECENCY, T
 from churnlab.data.validation import parse_date, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.features import _engine
 
 __all__ = ["calibration_holdout_split", "rfm_summary"]
 

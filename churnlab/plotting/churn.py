@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from churnlab.models.churn_evaluation import calibration_table, lift_table
+from churnlab.classifier.metrics import calibration_table, lift_table
 from churnlab.plotting._common import get_axes, set_labels
 
 __all__ = ["plot_calibration", "plot_churn_drivers", "plot_gains", "plot_lift"]

@@ -28,7 +28,7 @@ def driver_reasons(drivers: pd.DataFrame) -> pd.DataFrame:
     ----------
     drivers : pandas.DataFrame
         One of three layouts: the output of
-        ``churnlab.models.churn_drivers.customer_reasons`` (index customer_id,
+        ``churnlab.classifier.drivers.customer_reasons`` (index customer_id,
         ``feature_1``/``effect_1``/``reason_1`` ...); *wide* (index customer_id,
         one column per feature, values = the feature's contribution to churn
         risk); or *long* (columns customer_id, feature, contribution).

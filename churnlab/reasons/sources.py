@@ -142,9 +142,9 @@ def _records_from_drivers(
     horizon: float,
 ) -> ReasonRecords:
     """Inactivity churn with the classifier's top driver standing in as the reason."""
+    from churnlab.classifier.drivers import customer_reasons
+    from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
     from churnlab.features.behaviour import behaviour_features
-    from churnlab.models.churn import ChurnClassifier, churn_labels
-    from churnlab.models.churn_drivers import customer_reasons
 
     cutoff = tx[DATE].max().normalize() - pd.Timedelta(days=horizon * TIME_UNIT_DAYS["M"])
     labels = churn_labels(tx, cutoff=cutoff, horizon=horizon, horizon_unit="M")

@@ -13,9 +13,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from churnlab import config
+from churnlab.classifier.drivers import permutation_drivers
 from churnlab.features.behaviour import FEATURE_DESCRIPTIONS
 from churnlab.markup import escape_markdown
-from churnlab.models.churn_drivers import permutation_drivers
 from churnlab.models.evaluation import HoldoutReport, holdout_report
 from churnlab.plotting import churn as churn_plots
 from churnlab.plotting import models as model_plots

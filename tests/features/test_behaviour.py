@@ -95,15 +95,6 @@ def test_returns_from_dropped():
     assert len(returns_from_dropped(dropped, reasons=["zero_amount"])) == 1
 
 
-def test_model_outputs(random_transactions):
-    f = behaviour_features(
-        random_transactions, cutoff="2023-03-01", transaction_model="fit", spend_model="fit"
-    )
-    assert {"p_alive", "expected_purchases", "clv"} <= set(f.columns)
-    assert f["p_alive"].between(0, 1).all()
-    assert (f["clv"].dropna() >= 0).all()
-
-
 def test_transformer_pandas_output(tiny_transactions):
     transformer = BehaviourFeatures(cutoff="2024-03-01").set_output(transform="pandas")
     out = transformer.fit_transform(tiny_transactions)
@@ -129,14 +120,12 @@ def test_errors(tiny_transactions):
         behaviour_features(tiny_transactions, cutoff="2020-01-01")
     with pytest.raises(DataValidationError, match="needs column"):
         behaviour_features(tiny_transactions.drop(columns="amount"), cutoff="2024-03-01")
-    with pytest.raises(ConfigError, match="transaction_model"):
-        behaviour_features(tiny_transactions, cutoff="2024-03-01", transaction_model="refit")
 
 
 @pytest.mark.spark
 def test_spark_equals_duckdb(spark_session, tiny_transactions):
     ibis = pytest.importorskip("ibis")
-    from churnlab.models.churn import churn_labels
+    from churnlab.classifier.pipeline import churn_labels
     from churnlab.retention import cohort_matrix
 
     spark_session.createDataFrame(tiny_transactions).createOrReplaceTempView("churnlab_behaviour")

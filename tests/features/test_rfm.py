@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from churnlab import engine as _engine
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.features import _engine
 from churnlab.features.rfm import calibration_holdout_split, rfm_summary
 
 UNITS = ["D", "W", "M"]

@@ -119,7 +119,7 @@ def test_drivers_stand_in_for_missing_reasons():
         {"churned": [True, True, True], "Why": ["Price", "", None]},
         index=pd.Index(["a", "b", "c"], name="customer_id"),
     )
-    # layout of churnlab.models.churn_drivers.customer_reasons
+    # layout of churnlab.classifier.drivers.customer_reasons
     drivers = pd.DataFrame(
         {
             "churn_probability": [0.9, 0.8, 0.7],

@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 
 from churnlab import config
+from churnlab.classifier.metrics import evaluate_churn_scores
+from churnlab.classifier.model_features import model_features
+from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
 from churnlab.config import DATE
+from churnlab.data.validation import parse_date, period_days
+from churnlab.engine import as_table
 from churnlab.exceptions import ConfigError, DataQualityWarning
+from churnlab.models.bgnbd import BetaGeoModel
 
 __all__ = ["BacktestResult", "ScoringResult", "backtest", "backtest_cutoffs", "score_customers"]
 
@@ -50,9 +56,6 @@ def backtest_cutoffs(
         ``(train_cutoffs, test_cutoff)``: the test label window ends at the data end
         and the last training label window ends at the test cutoff.
     """
-    from churnlab.data.validation import parse_date, period_days
-    from churnlab.features._engine import as_table
-
     if observation_end in (None, ""):
         table = as_table(transactions)
         end = pd.Timestamp(table[DATE].max().execute()).normalize() + pd.Timedelta(days=1)
@@ -130,11 +133,6 @@ def backtest(
     ConfigError
         If the cutoffs overlap the label window.
     """
-    from churnlab.data.validation import parse_date, period_days
-    from churnlab.features.behaviour import behaviour_features
-    from churnlab.models.churn import ChurnClassifier, churn_labels
-    from churnlab.models.churn_evaluation import evaluate_churn_scores
-
     cutoffs = [train_cutoff] if isinstance(train_cutoff, (str, pd.Timestamp)) else train_cutoff
     train_ats = sorted(parse_date(c, name="train_cutoff") for c in np.atleast_1d(cutoffs))
     test_at = parse_date(test_cutoff, name="test_cutoff")
@@ -150,13 +148,13 @@ def backtest(
     label_options = {"horizon": horizon, "horizon_unit": horizon_unit}
     xs, ys = [], []
     for at in train_ats:
-        x = behaviour_features(transactions, cutoff=at, **options)
+        x = model_features(transactions, cutoff=at, **options)
         xs.append(x)
         ys.append(churn_labels(transactions, cutoff=at, **label_options).reindex(x.index))
     train_x = pd.concat(xs, keys=[str(at.date()) for at in train_ats], names=["cutoff"])
     train_y = pd.concat(ys, keys=[str(at.date()) for at in train_ats], names=["cutoff"])
     train_x.attrs.update(xs[-1].attrs)
-    test_x = behaviour_features(transactions, cutoff=test_at, **options)
+    test_x = model_features(transactions, cutoff=test_at, **options)
     test_x = test_x.reindex(columns=train_x.columns)
     test_y = churn_labels(transactions, cutoff=test_at, **label_options).reindex(test_x.index)
 
@@ -188,8 +186,6 @@ def backtest(
 
 def _bgnbd_baseline(features: pd.DataFrame, *, horizon: float) -> pd.Series:
     """BG/NBD P(no purchase in horizon), fitted only on the pre-cutoff summary."""
-    from churnlab.models.bgnbd import BetaGeoModel
-
     summary = features[["frequency", "recency", "T", "monetary_value"]].copy()
     summary.attrs["time_unit"] = features.attrs.get("time_unit", "W")
     try:
@@ -264,11 +260,6 @@ def score_customers(
         ``features`` at ``cutoff`` (with ``clv``), ``churn_probability`` per customer,
         the fitted ``classifier`` and its training data.
     """
-    from churnlab.data.validation import parse_date, period_days
-    from churnlab.features._engine import as_table
-    from churnlab.features.behaviour import behaviour_features
-    from churnlab.models.churn import ChurnClassifier, churn_labels
-
     if cutoff in (None, ""):
         last = as_table(transactions)[DATE].max().execute()
         now = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
@@ -280,14 +271,14 @@ def score_customers(
     options["model_horizon"] = window.days / config.TIME_UNIT_DAYS[time_unit]
     xs, ys = [], []
     for at in sorted(starts):
-        x = behaviour_features(transactions, cutoff=at, **options)
+        x = model_features(transactions, cutoff=at, **options)
         xs.append(x)
         labels = churn_labels(transactions, cutoff=at, horizon=horizon, horizon_unit=horizon_unit)
         ys.append(labels.reindex(x.index))
     keys = [str(at.date()) for at in sorted(starts)]
     train_x = pd.concat(xs, keys=keys, names=["cutoff"])
     train_y = pd.concat(ys, keys=keys, names=["cutoff"])
-    current = behaviour_features(transactions, cutoff=now, spend_model=spend_model, **options)
+    current = model_features(transactions, cutoff=now, spend_model=spend_model, **options)
     model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
     model.fit(train_x, train_y)
     probability = model.churn_probability(current.reindex(columns=train_x.columns))

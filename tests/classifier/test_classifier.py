@@ -5,15 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
-from churnlab.models.churn import ChurnClassifier, churn_labels
-from churnlab.models.churn_backtest import backtest, backtest_cutoffs
-from churnlab.models.churn_drivers import customer_reasons, permutation_drivers, reason_text
-from churnlab.models.churn_evaluation import (
+from churnlab.classifier.backtest import backtest, backtest_cutoffs
+from churnlab.classifier.drivers import customer_reasons, permutation_drivers, reason_text
+from churnlab.classifier.metrics import (
     evaluate_churn_scores,
     expected_calibration_error,
     lift_table,
 )
+from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
+from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
 
 matplotlib.use("Agg")
 

@@ -24,6 +24,8 @@ from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
 from threadpoolctl import threadpool_limits
 
 from churnlab.config import CHURNED, CUSTOMER_ID, DATE
+from churnlab.data.validation import parse_date, period_days
+from churnlab.engine import as_table
 from churnlab.exceptions import (
     ConfigError,
     DataValidationError,
@@ -288,9 +290,6 @@ def churn_labels(
     DataValidationError
         If the data ends before the label window does (labels would be wrong).
     """
-    from churnlab.data.validation import parse_date, period_days
-    from churnlab.features._engine import as_table
-
     stamp = parse_date(cutoff, name="cutoff")
     end = stamp + pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
     table = as_table(transactions)
