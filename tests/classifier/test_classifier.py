@@ -117,13 +117,70 @@ def test_evaluate_same_customers():
 
 
 def test_reason_text():
-    assert (
-        reason_text("orders_change_pct", -60.0, 0.0) == "orders dropped 60% vs the previous period"
+    assert reason_text("orders_change_pct", -60.0, 0.0) == (
+        "ordered 60% less than in the quarter before"
     )
-    assert reason_text("gap_ratio", 3.2, 1.0) == "silent for 3.2x their usual gap between purchases"
-    assert reason_text("mystery", 2.0, 1.0) == "mystery is 2 (typical 1)"
-    assert reason_text("p_alive", np.nan, 1.0) == "no data for p alive"
-    assert reason_text("ipt_std_days", np.nan, 3.0).startswith("too few purchases")
+    assert reason_text("gap_ratio", 3.2, 1.0) == (
+        "silent 3.2 times longer than their usual gap between purchases"
+    )
+    assert reason_text("recency", 2.0, 1.0) == ""  # model units are never a reason
+    assert reason_text("ipt_std_days", np.nan, 3.0) == "has bought on only one day so far"
+    assert reason_text("p_alive", np.nan, 1.0) == ""
+
+
+class _Contrarian:
+    """A classifier that finds frequent, recent buyers risky: its effects contradict sense."""
+
+    feature_names_in_ = np.array(["frequency", "days_since_last", "ipt_mean_days", "ipt_cv"])
+
+    def churn_probability(self, X):
+        score = 0.05 * X["frequency"] - 0.01 * X["days_since_last"] + 0.001 * X["ipt_cv"].fillna(0)
+        return pd.Series(1 / (1 + np.exp(-score)), index=X.index)
+
+
+def test_reasons_never_contradict_the_customers_numbers():
+    typical = pd.DataFrame(
+        {
+            "frequency": [3.0] * 5,
+            "days_since_last": [30.0] * 5,
+            "ipt_mean_days": [40.0] * 5,
+            "ipt_cv": [0.5] * 5,
+        },
+        index=[f"stay{i}" for i in range(5)],
+    )
+    # 17 repeat purchases, bought 2 days ago: the classifier blames both, wrongly
+    loyal = pd.DataFrame(
+        {"frequency": [17.0], "days_since_last": [2.0], "ipt_mean_days": [12.0], "ipt_cv": [0.9]},
+        index=["loyal"],
+    )
+    reasons = customer_reasons(_Contrarian(), loyal, reference=typical)
+    texts = [t for t in reasons.loc["loyal", ["reason_1", "reason_2", "reason_3"]] if t]
+    assert not any("repeat purchases" in t or "no purchase for" in t for t in texts)
+    assert texts == ["buys at irregular intervals"] or texts == []
+
+
+def test_one_reason_per_theme_and_no_duplicates():
+    class Rhythmic:
+        feature_names_in_ = np.array(["ipt_mean_days", "ipt_std_days", "ipt_cv", "regularity"])
+
+        def churn_probability(self, X):
+            return 0.1 + 0.2 * X.isna().sum(axis=1)  # each missing gap feature adds risk
+
+    reference = pd.DataFrame(
+        {"ipt_mean_days": [30.0], "ipt_std_days": [5.0], "ipt_cv": [0.2], "regularity": [0.8]}
+    )
+    once = pd.DataFrame({c: [np.nan] for c in reference.columns}, index=["once"])
+    reasons = customer_reasons(Rhythmic(), once, reference=reference)
+    assert reasons.loc["once", "reason_1"] == "has bought on only one day so far"
+    assert reasons.loc["once", "reason_2"] == "" and reasons.loc["once", "reason_3"] == ""
+
+
+def test_reasons_batch_size_does_not_change_them(separable):
+    X, y = separable
+    model = ChurnClassifier(random_state=0, max_iter=50).fit(X[:300], y[:300])
+    whole = customer_reasons(model, X[300:], reference=X[:300][~y[:300]])
+    small = customer_reasons(model, X[300:], reference=X[:300][~y[:300]], batch=50)
+    pd.testing.assert_frame_equal(whole, small)
 
 
 def test_drivers_and_reasons(separable):

@@ -1,0 +1,167 @@
+"""How a churn driver is said to an account manager: one editable table, :data:`REASONS`.
+
+Each behaviour feature that may be given as a reason has
+
+* a **theme** (rhythm, recency, frequency, spend, trend, basket, returns, outlook,
+  tenure): a customer gets at most one reason per theme, so "too few purchases" is
+  never said twice;
+* the **risky side** (``"high"`` or ``"low"``): a feature is a reason only when the
+  customer's value lies on that side of the typical value of customers who stayed,
+  so a reason never contradicts the customer's own numbers ("only 17 purchases
+  (typical 3)" cannot happen);
+* a **sentence** built from the customer's value and the typical one, in words an
+  account manager would use.
+
+Features not in the table (model units such as ``recency`` and ``T``, or values
+that are ambiguous such as ``clv``) are never given as reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MISSING_REASONS", "REASONS", "Reason", "reason_text"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """How one feature is given as a churn reason.
+
+    Attributes
+    ----------
+    theme : str
+        At most one reason per theme is given to a customer.
+    risky : {"high", "low"}
+        Which side of the typical value counts as a risk.
+    say : callable
+        ``say(value, typical) -> str``.
+    """
+
+    theme: str
+    risky: str
+    say: Callable[[float, float], str]
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+REASONS: dict[str, Reason] = {
+    "days_since_last": Reason(
+        "recency", "high", lambda v, t: f"no purchase for {_n(v)} days (typically {_n(t)})"
+    ),
+    "gap_ratio": Reason(
+        "recency",
+        "high",
+        lambda v, t: f"silent {v:.1f} times longer than their usual gap between purchases",
+    ),
+    "orders_change_pct": Reason(
+        "trend", "low", lambda v, t: f"ordered {abs(v):.0f}% less than in the quarter before"
+    ),
+    "spend_change_pct": Reason(
+        "trend", "low", lambda v, t: f"spent {abs(v):.0f}% less than in the quarter before"
+    ),
+    "orders_last": Reason(
+        "frequency",
+        "low",
+        lambda v, t: f"{_n(v)} orders in the last quarter (typically {_n(t)})",
+    ),
+    "frequency": Reason(
+        "frequency", "low", lambda v, t: f"only {_n(v)} repeat purchases so far (typically {_n(t)})"
+    ),
+    "n_orders": Reason(
+        "frequency", "low", lambda v, t: f"only {_n(v)} orders so far (typically {_n(t)})"
+    ),
+    "ipt_mean_days": Reason(
+        "rhythm", "high", lambda v, t: f"buys every {_n(v)} days on average (typically {_n(t)})"
+    ),
+    "ipt_cv": Reason("rhythm", "high", lambda v, t: "buys at irregular intervals"),
+    "ipt_std_days": Reason("rhythm", "high", lambda v, t: "buys at irregular intervals"),
+    "regularity": Reason("rhythm", "low", lambda v, t: "buys at irregular intervals"),
+    "spend_last": Reason(
+        "spend", "low", lambda v, t: f"spent {_n(v)} in the last quarter (typically {_n(t)})"
+    ),
+    "total_spend": Reason(
+        "spend", "low", lambda v, t: f"has spent {_n(v)} in all (typically {_n(t)})"
+    ),
+    "avg_order_value": Reason(
+        "spend", "low", lambda v, t: f"smaller orders than most ({_n(v)} vs {_n(t)})"
+    ),
+    "monetary_value": Reason(
+        "spend", "low", lambda v, t: f"spends less per repeat purchase ({_n(v)} vs {_n(t)})"
+    ),
+    "tenure_days": Reason(
+        "tenure", "low", lambda v, t: f"a recent customer (first purchase {_n(v)} days ago)"
+    ),
+    "n_products": Reason(
+        "basket", "low", lambda v, t: f"buys only {_n(v)} different products (typically {_n(t)})"
+    ),
+    "avg_basket_items": Reason(
+        "basket", "low", lambda v, t: f"small baskets ({_n(v)} items vs {_n(t)} typically)"
+    ),
+    "returns_share": Reason(
+        "returns", "high", lambda v, t: f"returned {v * 100:.0f}% of what they bought"
+    ),
+    "n_returns": Reason("returns", "high", lambda v, t: f"{_n(v)} returns or cancellations"),
+    "p_alive": Reason(
+        "outlook",
+        "low",
+        lambda v, t: (
+            f"their buying pattern suggests they may have stopped "
+            f"({v * 100:.0f}% chance they are still a customer)"
+        ),
+    ),
+    "expected_purchases": Reason(
+        "outlook",
+        "low",
+        lambda v, t: (
+            f"expected to buy less often than most ({v:.1f} vs {t:.1f} purchases "
+            "in the coming months)"
+        ),
+    ),
+}
+
+#: Sentences for a missing value (NaN) that counts as a reason, by theme: the gaps
+#: between purchases of a customer who bought on one day only.
+MISSING_REASONS: dict[str, str] = {"rhythm": "has bought on only one day so far"}
+
+
+def is_risky(feature: str, value: float, typical: float) -> bool:
+    """Return True when ``value`` is on the feature's risky side of ``typical``."""
+    reason = REASONS.get(feature)
+    if reason is None:
+        return False
+    if pd.isna(value):
+        return reason.theme in MISSING_REASONS
+    if pd.isna(typical):
+        return False
+    return value > typical if reason.risky == "high" else value < typical
+
+
+def reason_text(feature: str, value: float, typical: float) -> str:
+    """Return the account-manager sentence for one feature value.
+
+    Parameters
+    ----------
+    feature : str
+        Feature (column) name, a key of :data:`REASONS`.
+    value : float
+        The customer's value (NaN means "no data").
+    typical : float
+        The median among customers who stayed.
+
+    Returns
+    -------
+    str
+        "" when the feature is not given as a reason.
+    """
+    reason = REASONS.get(feature)
+    if reason is None:
+        return ""
+    if value is None or pd.isna(value):
+        return MISSING_REASONS.get(reason.theme, "")
+    return reason.say(float(value), float(typical) if pd.notna(typical) else np.nan)
