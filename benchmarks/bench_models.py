@@ -25,6 +25,14 @@ Usage::
     .venv/bin/python benchmarks/bench_models.py                 # full run
     .venv/bin/python benchmarks/bench_models.py --customers 100000 --transactions 1000000
 
+Part 3, real resolution and boundaries (issue #13): 1 million customers with **daily**
+periods over three years (~420k distinct (frequency, recency, T) rows after compression),
+fitted with BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma; Pareto/NBD on the weekly summary
+and on a summary of customers who never drop out (the s -> 0, beta -> inf boundary).
+lifetimes' Pareto/NBD fits run once each (``--lifetimes-slow-repeats``) and are stopped
+after ``--lifetimes-timeout`` seconds; both tools' parameters are scored with churnlab's
+log-likelihood (checked against mpmath in the tests).
+
 Prints a markdown table and writes ``benchmarks/results/bench_models.json``.
 """
 
@@ -48,6 +56,22 @@ RESULTS = HERE / "results" / "bench_models.json"
 BG_TRUE = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
 GG_TRUE = {"p": 6.0, "q": 4.0, "v": 15.0}
 TASKS = ["bgnbd_fit", "gg_fit", "scoring"]
+#: Real-resolution and boundary cases (issue #13): task -> dataset.
+EXTRA_TASKS = {
+    "bgnbd_fit_daily": "daily",
+    "mbgnbd_fit_daily": "daily",
+    "gg_fit_daily": "daily",
+    "pareto_fit_weekly": "weekly",
+    "pareto_fit_nodropout": "nodropout",
+    "pareto_fit_daily": "daily",
+}
+#: Model class names in churnlab and lifetimes for each fit task.
+FITTERS = {
+    "bgnbd": ("BetaGeoModel", "BetaGeoFitter"),
+    "mbgnbd": ("ModifiedBetaGeoModel", "ModifiedBetaGeoFitter"),
+    "pareto": ("ParetoNBDModel", "ParetoNBDFitter"),
+    "gg": ("GammaGammaModel", "GammaGammaFitter"),
+}
 
 
 def simulate_summary(n_customers: int, random_state: int = 0) -> Path:
@@ -88,6 +112,92 @@ def simulate_summary(n_customers: int, random_state: int = 0) -> Path:
     return path
 
 
+def simulate_daily(n_customers: int, random_state: int = 0) -> Path:
+    """Simulate (once) a daily RFM summary over three years: ~420k distinct rows at 1M."""
+    import pandas as pd
+
+    sys.path.insert(0, str(HERE.parent))
+    from churnlab.models._simulate import simulate_bgnbd
+
+    path = CACHE / f"daily_summary_{n_customers}_seed{random_state}.parquet"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(random_state)
+    big_t = rng.integers(1, 1096, size=n_customers).astype(float)
+    params = {**BG_TRUE, "alpha": BG_TRUE["alpha"] * 7}  # the weekly rate, in days
+    frame = simulate_bgnbd(n_customers, **params, T=big_t, random_state=random_state + 1)
+    frame["recency"] = np.minimum(np.ceil(frame["recency"]), frame["T"])
+    x = frame["frequency"].to_numpy(float)
+    nu = rng.gamma(GG_TRUE["q"], 1 / GG_TRUE["v"], size=n_customers)
+    spend = rng.gamma(GG_TRUE["p"] * np.maximum(x, 1), 1 / (nu * np.maximum(x, 1)))
+    frame["monetary_value"] = np.where(x > 0, np.round(spend, 2) + 0.01, 0.0)
+    frame.index = pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return path
+
+
+def simulate_nodropout(n_customers: int, random_state: int = 0) -> Path:
+    """Simulate (once) a weekly summary of customers who never drop out (Pareto/NBD boundary)."""
+    import pandas as pd
+
+    path = CACHE / f"nodropout_summary_{n_customers}_seed{random_state}.parquet"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(random_state)
+    big_t = rng.integers(1, 105, size=n_customers).astype(float)
+    count = rng.poisson(rng.gamma(BG_TRUE["r"] * 3, 1 / BG_TRUE["alpha"], n_customers) * big_t)
+    last = np.where(count > 0, np.ceil(big_t * rng.beta(np.maximum(count, 1), 1)), 0.0)
+    frame = pd.DataFrame(
+        {"frequency": count.astype(float), "recency": np.minimum(last, big_t), "T": big_t},
+        index=pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id"),
+    )
+    CACHE.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return path
+
+
+def _fit_child(tool: str, task: str, path: str) -> dict:
+    """Fit one model (task ``<model>_fit_<dataset>``) and return time, LL and parameters."""
+    import pandas as pd
+
+    data = pd.read_parquet(path)
+    data.attrs["time_unit"] = "D" if task.endswith("daily") else "W"
+    model = task.split("_")[0]
+    ours, theirs = FITTERS[model]
+    out: dict = {}
+    if model == "gg":
+        data = data[data["frequency"] > 0]
+    if tool == "lifetimes":
+        import lifetimes
+
+        fitter = getattr(lifetimes, theirs)()
+        start = time.perf_counter()
+        if model == "gg":
+            fitter.fit(data["frequency"], data["monetary_value"])
+        else:
+            fitter.fit(data["frequency"], data["recency"], data["T"])
+        out["seconds"] = time.perf_counter() - start
+        params = fitter.params_
+    else:
+        import churnlab.models as models
+
+        start = time.perf_counter()
+        fitted = getattr(models, ours)().fit(data)
+        out["seconds"] = time.perf_counter() - start
+        params = fitted.params_
+        out["health_ok"] = bool(fitted.health_.ok)
+        out["at_boundary"] = list(fitted.health_.at_boundary)
+    # Both tools' parameters scored by churnlab's (mpmath-checked) log-likelihood.
+    import churnlab.models as models
+
+    scorer = getattr(models, ours)()
+    scorer.params_ = pd.Series(params.to_dict()).reindex(list(scorer._param_names))
+    out["log_likelihood"] = scorer.log_likelihood(data)
+    out["params"] = {k: float(v) for k, v in params.items()}
+    return out
+
+
 def _child(tool: str, task: str, path: str) -> None:
     """Run one measurement and print its result as JSON (called in a subprocess)."""
     import warnings
@@ -95,6 +205,9 @@ def _child(tool: str, task: str, path: str) -> None:
     warnings.filterwarnings("ignore")
     import pandas as pd
 
+    if task in EXTRA_TASKS:
+        print(json.dumps(_fit_child(tool, task, path)))
+        return
     data = pd.read_parquet(path)
     data.attrs["time_unit"] = "W"
     repeat = data[data["frequency"] > 0]
@@ -184,12 +297,28 @@ def _pipeline_child(path: str) -> None:
     print(json.dumps(stages))
 
 
-def _run(args: list[str]) -> dict:
-    """Run this script in a fresh interpreter; return its JSON and the child's peak RSS."""
+def _run(args: list[str], timeout: float | None = None) -> dict:
+    """Run this script in a fresh interpreter; return its JSON and the child's peak RSS.
+
+    With ``timeout`` (seconds) a child still running is killed and ``{"timeout": timeout}``
+    is returned.
+    """
     proc = subprocess.Popen(
         [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    if timeout is not None:
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                return {"timeout": timeout, "seconds": float("nan"), "peak_rss_mb": float("nan")}
+            time.sleep(0.2)
+    else:
+        _, status, usage = os.wait4(proc.pid, 0)
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
     if status != 0:
         raise RuntimeError(f"child {args} failed:\n{stderr.decode()[-3000:]}")
@@ -206,6 +335,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lifetimes-repeats", type=int, default=3)
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=TASKS + list(EXTRA_TASKS),
+        help="subset of tasks to run (default: all)",
+    )
+    parser.add_argument(
+        "--lifetimes-timeout",
+        type=float,
+        default=600.0,
+        help="seconds after which a lifetimes run is stopped and reported as a timeout",
+    )
+    parser.add_argument(
+        "--lifetimes-slow-repeats",
+        type=int,
+        default=1,
+        help="repeats of lifetimes' Pareto/NBD fits (minutes each)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,39 +363,56 @@ def main() -> None:
         _pipeline_child(args.pipeline_child)
         return
 
-    path = simulate_summary(args.customers)
+    paths = {
+        "weekly": simulate_summary(args.customers),
+        "daily": simulate_daily(args.customers),
+        "nodropout": simulate_nodropout(args.customers),
+    }
+    tasks = [t for t in TASKS + list(EXTRA_TASKS) if t in args.tasks]
     runs: dict[str, dict[str, list[dict]]] = {"churnlab": {}, "lifetimes": {}}
+    load = {"start": os.getloadavg()}
     for i in range(max(args.repeats, args.lifetimes_repeats)):
-        for task in TASKS:
+        for task in tasks:
+            path = paths[EXTRA_TASKS.get(task, "weekly")]
             for tool in ("churnlab", "lifetimes"):
-                limit = (
-                    args.lifetimes_repeats
-                    if tool == "lifetimes" and task != "scoring"
-                    else args.repeats
-                )
+                limit = args.repeats
+                if tool == "lifetimes" and task != "scoring":
+                    slow = task.startswith("pareto")
+                    limit = args.lifetimes_slow_repeats if slow else args.lifetimes_repeats
                 if i >= limit:
                     continue
-                result = _run(["--child", tool, task, str(path)])
+                timeout = args.lifetimes_timeout if tool == "lifetimes" else None
+                result = _run(["--child", tool, task, str(path)], timeout=timeout)
                 runs[tool].setdefault(task, []).append(result)
-                print(f"  {tool:9s} {task:9s} run {i + 1}: {result['seconds']:.3f} s", flush=True)
+                shown = "timeout" if "timeout" in result else f"{result['seconds']:.3f} s"
+                print(f"  {tool:9s} {task:20s} run {i + 1}: {shown}", flush=True)
+    load["end"] = os.getloadavg()
 
     table = {}
-    for task in TASKS:
-        row = {}
+    for task in tasks:
+        row = {"dataset": EXTRA_TASKS.get(task, "weekly")}
         for tool in ("churnlab", "lifetimes"):
             res = runs[tool][task]
+            done = [r for r in res if "timeout" not in r]
             row[tool] = {
-                "median_s": statistics.median(r["seconds"] for r in res),
+                "median_s": statistics.median(r["seconds"] for r in done) if done else None,
                 "runs_s": [r["seconds"] for r in res],
-                "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in res),
+                "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in done) if done else None,
             }
-            if "log_likelihood" in res[0]:
-                row[tool]["log_likelihood"] = res[0]["log_likelihood"]
-                row[tool]["params"] = res[0]["params"]
-        row["speedup"] = row["lifetimes"]["median_s"] / row["churnlab"]["median_s"]
-        if "log_likelihood" in row["churnlab"]:
+            if len(done) < len(res):
+                row[tool]["timeout_s"] = res[0].get("timeout", args.lifetimes_timeout)
+            for key in ("log_likelihood", "params", "health_ok", "at_boundary"):
+                if done and key in done[0]:
+                    row[tool][key] = done[0][key]
+        c_med, l_med = row["churnlab"]["median_s"], row["lifetimes"]["median_s"]
+        if l_med is None:  # lifetimes timed out: the speed-up is at least timeout / ours
+            row["speedup_at_least"] = row["lifetimes"]["timeout_s"] / c_med
+        else:
+            row["speedup"] = l_med / c_med
+        if "log_likelihood" in row["churnlab"] and "log_likelihood" in row["lifetimes"]:
             ll_c, ll_l = row["churnlab"]["log_likelihood"], row["lifetimes"]["log_likelihood"]
             row["log_likelihood_rel_diff"] = abs(ll_c - ll_l) / abs(ll_l)
+            row["churnlab_log_likelihood_minus_lifetimes"] = ll_c - ll_l
         table[task] = row
 
     pipeline = None
@@ -260,20 +424,30 @@ def main() -> None:
         pipeline = _run(["--pipeline-child", str(log)])
         pipeline["transactions"] = args.transactions
 
-    print(f"\n### BG/NBD + Gamma-Gamma on {args.customers:,} simulated customers\n")
+    print(f"\n### Model fits and scoring on {args.customers:,} simulated customers\n")
     print(
-        "| task | churnlab (s) | lifetimes (s) | speed-up | churnlab peak RSS (MB) "
+        "| task | data | churnlab (s) | lifetimes (s) | speed-up | churnlab peak RSS (MB) "
         "| lifetimes peak RSS (MB) | log-lik. rel. diff |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for task, row in table.items():
         c, lt = row["churnlab"], row["lifetimes"]
         diff = row.get("log_likelihood_rel_diff")
+        if lt["median_s"] is None:
+            lt_s, ratio, lt_mb = (
+                f"> {lt['timeout_s']:.0f} (timeout)",
+                f">= {row['speedup_at_least']:.0f}x",
+                "-",
+            )
+        else:
+            lt_s, ratio = f"{lt['median_s']:.2f} (n={len(lt['runs_s'])})", f"{row['speedup']:.0f}x"
+            lt_mb = f"{lt['peak_rss_mb']:.0f}"
         print(
-            f"| {task} | {c['median_s']:.3f} (n={len(c['runs_s'])}) | {lt['median_s']:.2f} "
-            f"(n={len(lt['runs_s'])}) | {row['speedup']:.0f}x | {c['peak_rss_mb']:.0f} | "
-            f"{lt['peak_rss_mb']:.0f} | {'' if diff is None else f'{diff:.1e}'} |"
+            f"| {task} | {row['dataset']} | {c['median_s']:.3f} (n={len(c['runs_s'])}) | {lt_s} "
+            f"| {ratio} | {c['peak_rss_mb']:.0f} | {lt_mb} | "
+            f"{'' if diff is None else f'{diff:.1e}'} |"
         )
+    print(f"\nload average (1, 5, 15 min) at start {load['start']}, at end {load['end']}")
     if pipeline:
         print(
             f"\n### Pipeline on {args.transactions:,} transactions "
@@ -291,6 +465,7 @@ def main() -> None:
         "lifetimes_fit_repeats": args.lifetimes_repeats,
         "true_params": {**BG_TRUE, **GG_TRUE},
         "models": table,
+        "load_average": load,
         "pipeline": pipeline,
         "machine": {
             "python": platform.python_version(),
