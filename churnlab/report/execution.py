@@ -23,7 +23,7 @@ import nbformat
 
 from churnlab.exceptions import ReportExecutionError
 from churnlab.report.html import RunContext, export_debug_html, export_report_html
-from churnlab.report.index import update_latest, write_index, write_run_page
+from churnlab.report.index import latest_run, update_latest, write_index, write_run_page
 from churnlab.report.kpis import extract_kpis
 from churnlab.report.notebooks import NotebookPlan
 from churnlab.report.params import ReportConfig
@@ -313,6 +313,7 @@ def execute_run(
         "versions": versions,
         "timeouts": {"cell": config.cell_timeout, "run": config.run_timeout},
         "reproduce": reproduce_command(config),
+        "scope": "subset" if config.notebooks else "full",
         "notebooks": [{"name": p.name, "status": "not run"} for p in plans],
         "kpis": {},
         "error": None,
@@ -402,6 +403,7 @@ def execute_run(
     write_run_page(tmp, manifest)
     final = output_dir / run_id
     os.rename(tmp, final)
-    update_latest(output_dir, run_id)
+    if manifest["scope"] == "full" or latest_run(output_dir) is None:
+        update_latest(output_dir, run_id)  # a subset never replaces the latest complete run
     write_index(output_dir)
     return RunResult(run_id=run_id, run_dir=final, manifest=manifest)

@@ -3,7 +3,8 @@
 ``reports/index.html`` lists every run (newest first) with its status,
 headline KPIs and links. ``reports/latest`` (a symlink) and
 ``reports/latest.html`` (a redirect, for systems without symlinks) always point
-at the last run that succeeded.
+at the latest *complete* run that succeeded: a run of a subset of the notebooks
+(``--notebooks 00,90``) does not replace it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["format_kpi", "read_manifests", "update_latest", "write_index", "write_run_page"]
+from churnlab.kpis import KPI_GLOSSARY, kpi_label
+from churnlab.report.formatting import format_kpi
+
+__all__ = [
+    "latest_run",
+    "read_manifests",
+    "scope",
+    "update_latest",
+    "write_index",
+    "write_run_page",
+]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 1.5rem auto; padding: 0 1rem;
@@ -26,34 +37,13 @@ th, td { border-bottom: 1px solid #ddd; padding: .4rem .5rem; text-align: left;
 th { background: #f3f6fa; } .status-succeeded { color: #2e7d32; font-weight: 600; }
 .status-failed { color: #c62828; font-weight: 600; } .latest { background: #f1f8e9; }
 ul { margin: 0; padding-left: 1rem; }
+.lead { font-size: 1.15rem; } a.summary { display: inline-block; background: #1f4e79; color: #fff;
+  padding: .5rem 1rem; border-radius: 4px; text-decoration: none; font-weight: 600; }
 """
 
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
-
-
-def format_kpi(value: object) -> str:
-    """Format one KPI value for people: thousands separators, few decimals.
-
-    Parameters
-    ----------
-    value : object
-        A number or short text.
-
-    Returns
-    -------
-    str
-    """
-    if isinstance(value, bool) or value is None:
-        return "n/a" if value is None else str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3g}"
-    return str(value)
 
 
 def read_manifests(output_dir: Path) -> list[dict]:
@@ -80,44 +70,68 @@ def read_manifests(output_dir: Path) -> list[dict]:
     return sorted(runs, key=lambda m: (m.get("started_at", ""), m["_folder"]), reverse=True)
 
 
-#: KPIs shown first on the index (when a notebook records them); the rest fold away.
+#: KPIs shown first on the index, in order (labels and formats from the KPI glossary).
 HEADLINE_KPIS = (
-    "customers",
-    "active_share",
-    "retention_rate",
-    "churn_rate",
-    "revenue",
-    "expected_value_12m",
-    "total_clv",
-    "revenue_at_risk",
-    "repeat_share",
-)
+    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
+    "expected_value", "revenue_at_risk", "customers_to_contact",
+)  # fmt: skip
+SUMMARY_PAGE = "90-executive-summary.html"
 
 
-def _kpi_items(kpis: Mapping[str, object]) -> str:
+def _kpi_items(kpis: Mapping[str, object], currency: str) -> str:
     return "".join(
-        f"<li>{_e(k.replace('_', ' '))}: {_e(format_kpi(v))}</li>" for k, v in kpis.items()
+        f"<li>{_e(kpi_label(k))}: <strong>{_e(_format(k, v, currency))}</strong></li>"
+        for k, v in kpis.items()
     )
 
 
-def _kpi_list(kpis: Mapping[str, object]) -> str:
+def _format(name: str, value: object, currency: str) -> str:
+    if name in KPI_GLOSSARY:
+        return format_kpi(name, value, currency)
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 1 else f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _kpi_list(run: Mapping[str, object]) -> str:
+    kpis = run.get("kpis", {}) or {}
     if not kpis:
         return "—"
-    head = {k: kpis[k] for k in HEADLINE_KPIS if k in kpis}
-    if not head:
-        head = dict(list(kpis.items())[:5])
+    currency = (run.get("scoring") or {}).get("currency", "")
+    head = {k: kpis[k] for k in HEADLINE_KPIS if k in kpis} or dict(list(kpis.items())[:5])
     rest = {k: v for k, v in kpis.items() if k not in head}
     more = (
-        f"<details><summary>{len(rest)} more</summary><ul>{_kpi_items(rest)}</ul></details>"
+        f"<details><summary>{len(rest)} more</summary><ul>{_kpi_items(rest, currency)}</ul>"
+        "</details>"
         if rest
         else ""
     )
-    return f"<ul>{_kpi_items(head)}</ul>{more}"
+    return f"<ul>{_kpi_items(head, currency)}</ul>{more}"
+
+
+def scope(run: Mapping[str, object]) -> str:
+    """Return "full" for a run of every notebook, else "subset (00, 90)"."""
+    if run.get("scope", "full") == "full":
+        return "full"
+    numbers = [str(nb.get("name", ""))[:2] for nb in run.get("notebooks", [])]
+    return f"subset ({', '.join(numbers)})"
+
+
+def _data(run: Mapping[str, object]) -> str:
+    parts = []
+    for source, facts in (run.get("data") or {}).items():
+        name = Path(str(source)).name
+        customers = facts.get("customers")
+        span = f"{facts.get('first_date', '')} to {facts.get('last_date', '')}"
+        count = f", {customers:,} customers" if isinstance(customers, int) else ""
+        parts.append(f"{_e(name)}{_e(count)}<br><small>{_e(span)}</small>")
+    return "<br>".join(parts) or "—"
 
 
 def _links(run: Mapping[str, object], prefix: str) -> str:
     items = []
-    for nb in run.get("notebooks", []):
+    notebooks = sorted(run.get("notebooks", []), key=lambda nb: nb.get("html") != SUMMARY_PAGE)
+    for nb in notebooks:
         target = nb.get("html") or nb.get("debug_html")
         label = nb["name"] + (" (debug)" if not nb.get("html") and target else "")
         if target:
@@ -152,7 +166,7 @@ def write_index(output_dir: Path) -> Path:
         The index file.
     """
     runs = read_manifests(output_dir)
-    latest = _latest_run(output_dir)
+    latest = latest_run(output_dir)
     rows = []
     for run in runs:
         folder = run["_folder"]
@@ -166,17 +180,21 @@ def write_index(output_dir: Path) -> Path:
             f"{_e(run.get('run_id', folder))}</a>{note}</td>"
             f"<td>{_e(str(run.get('started_at', ''))[:16].replace('T', ' '))}</td>"
             f'<td class="status-{_e(status)}">{_e(status)}{message}</td>'
-            f"<td>{_e(', '.join(run.get('data', {}).keys()))}</td>"
-            f"<td>{_kpi_list(run.get('kpis', {}))}</td>"
+            f"<td>{_e(scope(run))}</td><td>{_data(run)}</td>"
+            f"<td>{_kpi_list(run)}</td>"
             f"<td>{_links(run, folder + '/')}</td></tr>"
         )
-    lead = (
-        f'<p>Latest good run: <a href="{_e(latest)}/index.html">{_e(latest)}</a></p>'
-        if latest
-        else "<p>No run has succeeded yet.</p>"
-    )
+    lead = "<p>No run has succeeded yet.</p>"
+    if latest:
+        summary = output_dir / latest / SUMMARY_PAGE
+        link = f"{latest}/{SUMMARY_PAGE}" if summary.exists() else f"{latest}/index.html"
+        lead = (
+            f'<p class="lead"><a class="summary" href="{_e(link)}">Read the executive summary '
+            f"of the latest complete run</a> ({_e(latest)})</p>"
+        )
     table = (
-        "<table><thead><tr><th>Run</th><th>Started (UTC)</th><th>Status</th><th>Data</th>"
+        "<table><thead><tr><th>Run</th><th>Started (UTC)</th><th>Status</th><th>Scope</th>"
+        "<th>Data</th>"
         f"<th>Headline KPIs</th><th>Reports</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         if rows
         else "<p>No runs yet. Run <code>churnlab report</code>.</p>"
@@ -208,7 +226,7 @@ def write_run_page(run_dir: Path, manifest: Mapping[str, object]) -> Path:
         f" · {_e(manifest.get('duration_seconds', ''))} s</p>"
         + (f"<p><strong>Error:</strong> {_e(error.get('message', ''))}</p>" if error else "")
         + f"<h2>Reports</h2>{_links(manifest, '')}"
-        + f"<h2>Headline KPIs</h2>{_kpi_list(manifest.get('kpis', {}))}"
+        + f"<h2>Headline KPIs</h2>{_kpi_list(manifest)}"
         + '<p><a href="../index.html">All runs</a></p>'
     )
     path = run_dir / "index.html"
@@ -216,7 +234,8 @@ def write_run_page(run_dir: Path, manifest: Mapping[str, object]) -> Path:
     return path
 
 
-def _latest_run(output_dir: Path) -> str | None:
+def latest_run(output_dir: Path) -> str | None:
+    """Return the folder name ``latest`` points at, or None when there is none."""
     link = output_dir / "latest"
     if link.is_symlink():
         target = os.readlink(link)

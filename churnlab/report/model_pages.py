@@ -19,7 +19,7 @@ from churnlab.markup import escape_markdown
 from churnlab.models.evaluation import HoldoutReport, holdout_report
 from churnlab.plotting import churn as churn_plots
 from churnlab.plotting import models as model_plots
-from churnlab.report.narrative import currency_prefix, format_money
+from churnlab.report.formatting import currency_prefix, format_money
 from churnlab.report.tables import mask_ids, styled
 from churnlab.scoring import ScoringResult
 

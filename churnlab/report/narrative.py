@@ -9,7 +9,6 @@ counts with thousands separators, labels come from the KPI glossary
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from IPython.display import HTML, Markdown
 from churnlab.exceptions import ConfigError
 from churnlab.kpis import KPI_GLOSSARY, kpi_label
 from churnlab.markup import escape_html, escape_markdown
+from churnlab.report.formatting import currency_prefix, format_kpi, format_money
 from churnlab.report.tables import mask_ids, styled
 from churnlab.scoring import ScoringResult, action_list
 from churnlab.segments import value_loyalty_grid
@@ -33,56 +33,6 @@ __all__ = [
     "settings_text",
     "summary_text",
 ]
-
-#: Symbols of the common ISO 4217 codes; other codes are written before the amount.
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
-
-
-def currency_prefix(currency: str) -> str:
-    """Return the prefix of money amounts in ``currency`` ("" when unknown)."""
-    code = (currency or "").upper()
-    return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
-
-
-def format_money(value: float | None, currency: str = "", *, compact: bool = False) -> str:
-    """Format an amount of money for people: ``£1,234,567`` or, compact, ``£1.23M``.
-
-    Parameters
-    ----------
-    value : float or None
-        The amount.
-    currency : str, default ""
-        ISO code of the run's currency.
-    compact : bool, default False
-        Use K/M/B suffixes for large amounts.
-
-    Returns
-    -------
-    str
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign, amount, prefix = ("-" if value < 0 else ""), abs(float(value)), currency_prefix(currency)
-    if compact and amount >= 1_000:
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if amount >= size:
-                return f"{sign}{prefix}{amount / size:,.2f}{suffix}"
-    decimals = 0 if amount >= 1_000 else 2
-    return f"{sign}{prefix}{amount:,.{decimals}f}"
-
-
-def format_kpi(name: str, value: Any, currency: str = "") -> str:
-    """Format one KPI by its kind in the glossary (money, percent, count or text)."""
-    kind = KPI_GLOSSARY.get(name, ("", "text", ""))[1]
-    if value is None:
-        return "–"
-    if kind == "money":
-        return format_money(value, currency)
-    if kind == "percent":
-        return f"{float(value):.1%}"
-    if kind == "count":
-        return f"{int(value):,}"
-    return str(value)
 
 
 def kpi_table(

@@ -38,7 +38,7 @@ from churnlab.exceptions import (
     ReportLockedError,
 )
 from churnlab.report.execution import execute_run
-from churnlab.report.index import read_manifests, write_index, write_run_page
+from churnlab.report.index import latest_run, read_manifests, write_index, write_run_page
 from churnlab.report.notebooks import NotebookPlan, plan_run
 from churnlab.report.params import SNAPSHOT_SOURCES, ReportConfig
 from churnlab.report.run_info import (
@@ -396,9 +396,9 @@ def _mask_key_for_run() -> Iterator[None]:
 
 
 def _previous_kpis(output_dir: Path) -> str:
-    """KPIs of the latest successful run, as JSON (read with the lock held)."""
-    runs = read_manifests(output_dir)
-    previous = next((m for m in runs if m.get("status") == "succeeded"), {})
+    """Return the KPIs of the latest complete run as JSON (read with the lock held)."""
+    latest = latest_run(output_dir)
+    previous = next((m for m in read_manifests(output_dir) if m["_folder"] == latest), {})
     return json.dumps(previous.get("kpis", {}), sort_keys=True)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_index_lists_the_run(published) -> None:
     index = (published.run_dir.parent / "index.html").read_text()
     assert f'href="{published.run_id}/00-alpha.html"' in index
     assert "succeeded" in index and "(latest)" in index
-    assert "revenue: 3.50" in index
+    assert "Revenue: <strong>3.50</strong>" in index  # labelled and formatted
 
 
 def test_failing_notebook_keeps_last_good_report(
@@ -158,3 +159,24 @@ def test_timeouts(make_notebook, fake_loader, tmp_path: Path, options: dict, mat
         with pytest.raises(ReportExecutionError, match=match):
             run_report(config)
     assert not (tmp_path / "out" / "latest").exists()
+
+
+def test_a_subset_run_does_not_become_latest(tmp_path: Path, make_notebook, fake_loader) -> None:
+    from churnlab.report import ReportConfig, ReportParameters, run_report
+
+    notebooks = tmp_path / "notebooks"
+    make_notebook(notebooks, "00-alpha", ["# Alpha", "1"])
+    make_notebook(notebooks, "90-executive-summary", ["# Summary", "2"])
+    out = tmp_path / "out"
+    config = ReportConfig(
+        notebooks_dir=notebooks, output_dir=out, parameters=ReportParameters(), progress=False
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        fake_loader(mp)
+        full = run_report(config)
+        subset = run_report(replace(config, notebooks=("00",)))
+    assert os.readlink(out / "latest") == full.run_id  # latest = latest complete run
+    index = (out / "index.html").read_text()
+    assert f'href="{full.run_id}/90-executive-summary.html"' in index
+    assert "subset (00)" in index and ">full<" in index
+    assert subset.manifest["scope"] == "subset"
