@@ -50,6 +50,7 @@ __all__ = [
     "action_list",
     "load_outputs",
     "open_scores",
+    "run_currency",
     "run_transactions",
     "score",
     "write_outputs",
@@ -411,6 +412,24 @@ def run_transactions(run_dir: str) -> pd.DataFrame | None:
     if not run_dir or not (Path(run_dir) / RESULT_FILE).exists():
         return None
     return load_outputs(run_dir).transactions
+
+
+def run_currency(run_dir: str) -> str:
+    """Return the ISO currency of the run's amounts ("" outside a run or for a snapshot).
+
+    Parameters
+    ----------
+    run_dir : str
+        The run folder passed to the notebooks.
+
+    Returns
+    -------
+    str
+    """
+    path = Path(run_dir) / KPIS_FILE if run_dir else None
+    if path is None or not path.exists():
+        return ""
+    return str(json.loads(path.read_text(encoding="utf-8")).get("currency", ""))
 
 
 def open_scores(

@@ -182,4 +182,4 @@ def plot_churn_drivers(
     data = importance.head(top).iloc[::-1]
     ax.barh(data.index.astype(str), data["importance_mean"], xerr=data["importance_std"], **kwargs)
     title = "Churn drivers (held-out permutation importance)"
-    return set_labels(ax, xlabel="drop in ROC AUC when shuffled", title=title)
+    return set_labels(ax, xlabel="drop in ROC AUC when shuffled", ylabel="feature", title=title)

@@ -53,7 +53,7 @@ def plot_cleaning_report(report: Any, *, ax: Axes | None = None, **kwargs: Any) 
     sns.barplot(frame, x="rows", y="reason", hue="kind", palette=palette, ax=ax, **kwargs)
     thousands_axis(ax.xaxis)
     title = f"Where the {report.input_rows:,} input rows went"
-    return set_labels(ax, xlabel="rows", ylabel="", title=title)
+    return set_labels(ax, xlabel="rows", ylabel="kept, or why dropped", title=title)
 
 
 def plot_date_coverage(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:

@@ -51,7 +51,7 @@ def plot_segment_sizes(
         measure = "value"
     sizes = sizes.iloc[::-1]
     ax.barh(sizes.index.astype(str), sizes.to_numpy(), **kwargs)
-    return set_labels(ax, xlabel=measure, title=f"RFM segments by {measure}")
+    return set_labels(ax, xlabel=measure, ylabel="segment", title=f"RFM segments by {measure}")
 
 
 def plot_health_tiers(health: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -191,6 +191,11 @@ def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwarg
         "fmt": ".0%" if normalized else ",.0f",
         "cmap": "Blues",
         "annot_kws": {"size": 7},
+        "cbar_kws": {
+            "label": "share of the cohort still buying"
+            if normalized
+            else "relative to the cohort's first period"
+        },
     }
     options.update(kwargs)
     sns.heatmap(matrix.astype(float), ax=ax, **options)

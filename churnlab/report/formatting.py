@@ -62,3 +62,53 @@ def format_kpi(name: str, value: Any, currency: str = "") -> str:
     if kind == "count":
         return f"{int(value):,}"
     return str(value)
+
+
+#: Plain-English labels of table columns and index names; any other snake_case name
+#: is shown with spaces and a capital (``clv_lost`` -> "Clv lost" is avoided by listing it).
+COLUMN_LABELS: dict[str, str] = {
+    "clv": "Lifetime value",
+    "clv_lost": "Lifetime value lost",
+    "clv_per_customer": "Lifetime value per customer",
+    "clv_share": "Share of lifetime value lost",
+    "revenue_lost": "Revenue lost",
+    "revenue_share": "Share of revenue lost",
+    "revenue_to_date": "Revenue to date",
+    "revenue_at_risk": "Revenue at risk",
+    "churn_probability": "Churn probability",
+    "customers_lost": "Customers lost",
+    "share_of_churn": "Share of churn",
+    "share_lower": "Share, lower bound (95%)",
+    "share_upper": "Share, upper bound (95%)",
+    "share_in_group": "Share in the group",
+    "overall_share": "Share overall",
+    "p_value": "p-value",
+    "p_adjusted": "p-value, corrected for many tests",
+    "cramers_v": "Strength (Cramér's V)",
+    "most_affected_segment": "Most affected segment",
+    "drop_reason": "Reason",
+    "new_customers": "New customers",
+    "first_purchases": "First purchases",
+    "customers_start": "Active at start",
+    "customers_end": "Active at end",
+    "retention_rate": "Retention",
+    "churn_rate": "Churn",
+    "mean_orders": "Average orders",
+    "mean_spend": "Average spend",
+    "low_expected": "Small expected counts",
+    "addressable": "Addressable",
+    "first_date": "First date",
+    "last_date": "Last date",
+    "repeat_share": "Repeat buyers",
+}
+
+
+def column_label(name: object) -> object:
+    """Return the label people read for a column or index name (non-strings unchanged)."""
+    if not isinstance(name, str):
+        return name
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    if "_" in name and name.replace("_", "").isalnum():
+        return name.replace("_", " ").capitalize()
+    return name

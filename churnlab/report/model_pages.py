@@ -34,6 +34,7 @@ __all__ = [
     "holdout",
     "model_comparison_table",
     "model_fit_figures",
+    "parameter_table",
     "riskiest_table",
     "top_customers_table",
 ]
@@ -61,7 +62,7 @@ def model_comparison_table(result: ScoringResult) -> pd.io.formats.style.Styler:
     }
     table = table[[c for c in labels if c in table]].rename(columns=labels)
     table.index.name = "Purchase model"
-    return styled(table, decimals=3)
+    return styled(table)
 
 
 def holdout(result: ScoringResult) -> HoldoutReport:
@@ -185,9 +186,7 @@ def churn_comparison_table(result: ScoringResult) -> pd.io.formats.style.Styler 
     table = table[list(_CHURN_LABELS)].rename(columns=_CHURN_LABELS)
     table.index = ["Churn classifier" if i == "classifier" else str(i) for i in table.index]
     table.index.name = "Churn score"
-    return styled(
-        table, percent=["Churn rate", "Calibration error", "Churners in riskiest 10%"], decimals=3
-    )
+    return styled(table, percent=["Churn rate", "Calibration error", "Churners in riskiest 10%"])
 
 
 def backtest_labels(result: ScoringResult) -> pd.io.formats.style.Styler | Markdown:
@@ -234,11 +233,11 @@ def drivers_table(result: ScoringResult, *, top: int = 10) -> pd.io.formats.styl
     table = pd.DataFrame(
         {
             "What it measures": table.index.map(FEATURE_DESCRIPTIONS),
-            "Drop in ROC AUC when shuffled": table.iloc[:, 0],
+            "Drop in ROC AUC when shuffled (points)": 100 * table.iloc[:, 0],
         },
         index=pd.Index(table.index.str.replace("_", " "), name="Feature"),
     )
-    return styled(table, decimals=4)
+    return styled(table, decimals=1)
 
 
 def riskiest_table(
@@ -278,3 +277,25 @@ def backtest_kpis(result: ScoringResult) -> dict[str, float]:
         "classifier_brier": round(float(table.loc["classifier", "brier"]), 4),
         "transaction_model_brier": round(float(table.loc[other, "brier"]), 4),
     }
+
+
+def parameter_table(model: Any) -> pd.io.formats.style.Styler:
+    """Return a fitted model's parameters with their intervals, rounded for people.
+
+    Values below 0.005 are shown as "≈ 0" (a parameter at its boundary), never in
+    scientific notation.
+    """
+    summary = getattr(model, "summary_", None)
+    if summary is None:
+        summary = model.params_.to_frame("estimate")
+    labels = {
+        "estimate": "Estimate",
+        "std_error": "Standard error",
+        "lower_95": "95% interval from",
+        "upper_95": "95% interval to",
+    }
+    table = summary[[c for c in labels if c in summary]].rename(columns=labels)
+    shown = table.map(lambda v: "≈ 0" if pd.notna(v) and abs(v) < 0.005 else v)
+    shown.index = [str(i).replace("_", " ") for i in shown.index]
+    shown.index.name = f"{type(model).__name__} parameter"
+    return styled(shown)

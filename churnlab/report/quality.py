@@ -14,6 +14,7 @@ from churnlab.data.accounting import REASON_DESCRIPTIONS, CleaningReport
 from churnlab.data.validation import require_columns
 
 __all__ = [
+    "cleaning_table",
     "cleaning_text",
     "coverage_summary",
     "monthly_activity",
@@ -213,7 +214,8 @@ def cleaning_text(report: CleaningReport) -> str:
             "pages describes the identified customers only. "
         )
     if report.date_format:
-        text += f"Dates were read as `{report.date_format}`."
+        example = pd.Timestamp("2024-01-31 13:05").strftime(report.date_format)
+        text += f"Dates were read like {example} for 31 January 2024 (at 13:05)."
     return text.strip()
 
 
@@ -270,3 +272,27 @@ def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
             "Top 10% from": summary[columns].quantile(0.9),
         }
     ).rename(index=labels)
+
+
+def cleaning_table(report: CleaningReport) -> pd.DataFrame:
+    """Return the row accounting as a table with plain labels: kept, each reason, total.
+
+    Parameters
+    ----------
+    report : CleaningReport
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Rows`` and ``Share``, indexed by what happened to the rows.
+    """
+    rows = {"Kept as purchases": report.kept_rows}
+    rows |= {
+        f"Set aside: {REASON_DESCRIPTIONS.get(r, r.replace('_', ' '))}": n
+        for r, n in report.dropped.items()
+        if n
+    }
+    rows["Rows read"] = report.input_rows
+    table = pd.DataFrame({"Rows": rows})
+    table["Share"] = table["Rows"] / max(report.input_rows, 1)
+    return table.rename_axis("")

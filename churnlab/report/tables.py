@@ -2,7 +2,8 @@
 
 ``styled(frame, money=[...], percent=[...])`` returns a pandas Styler whose
 cells and index labels are HTML-escaped (pandas' Styler does not escape by
-default), so text from the data can never become markup in a report.
+default), so text from the data can never become markup in a report, and whose
+column names are the labels people read (:func:`churnlab.report.formatting.column_label`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.exceptions import DataValidationError
+from churnlab.report.formatting import column_label
 
 __all__ = ["format_value", "mask_ids", "spreadsheet_safe", "styled"]
 
@@ -31,8 +33,9 @@ def format_value(
     ----------
     value : object
         Any cell value.
-    kind : {"auto", "money", "percent"}, default "auto"
-        ``money`` prefixes ``currency`` and uses 2 decimals; ``percent`` multiplies by 100.
+    kind : {"auto", "money", "percent", "pvalue"}, default "auto"
+        ``money`` prefixes ``currency`` and uses 2 decimals; ``percent`` multiplies by 100;
+        ``pvalue`` shows "< 0.01" for small p-values.
     currency : str, default ""
         Currency symbol for money, e.g. "£".
     decimals : int, default 2
@@ -52,6 +55,8 @@ def format_value(
         number = float(value)
         if kind == "percent":
             return f"{number:.1%}"
+        if kind == "pvalue":
+            return "< 0.01" if number < 0.01 else f"{number:.2f}"
         if kind == "money":
             sign = "-" if number < 0 else ""
             return f"{sign}{currency}{abs(number):,.2f}"
@@ -66,6 +71,7 @@ def styled(
     *,
     money: Sequence[str] = (),
     percent: Sequence[str] = (),
+    pvalue: Sequence[str] = (),
     currency: str = "",
     decimals: int = 2,
     caption: str | None = None,
@@ -80,6 +86,8 @@ def styled(
         Columns shown as money.
     percent : sequence of str, optional
         Columns holding shares (0-1) shown as percentages.
+    pvalue : sequence of str, optional
+        Columns of p-values.
     currency : str, default ""
         Currency symbol for money columns.
     decimals : int, default 2
@@ -92,9 +100,19 @@ def styled(
     pandas.io.formats.style.Styler
     """
     data = frame.to_frame() if isinstance(frame, pd.Series) else frame
+    data = data.rename(columns=column_label).rename_axis(
+        index=[column_label(n) for n in data.index.names]
+    )
+    money = [column_label(c) for c in money]
+    percent = [column_label(c) for c in percent]
+    pvalue = [column_label(c) for c in pvalue]
     formatters: dict[str, Callable[[object], str]] = {}
     for column in data.columns:
-        kind = "money" if column in money else "percent" if column in percent else "auto"
+        kind = next(
+            (k for k, names in (("money", money), ("percent", percent), ("pvalue", pvalue))
+             if column in names),
+            "auto",
+        )  # fmt: skip
         formatters[column] = lambda v, k=kind: format_value(
             v, kind=k, currency=currency, decimals=decimals
         )
