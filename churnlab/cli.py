@@ -179,6 +179,11 @@ def report_config_from_args(args: argparse.Namespace) -> object:
     from churnlab.report.params import ReportConfig, load_config_file, parse_override
 
     values = load_config_file(args.config) if args.config else {}
+    if not isinstance(values.get("parameters") or {}, dict):
+        raise ConfigError(
+            "config file: 'parameters' must be a table of name = value pairs, got "
+            f"{values['parameters']!r}."
+        )
     if args.preset:
         preset = PRESETS[args.preset]
         values.setdefault("notebooks", preset["notebooks"])

@@ -287,9 +287,16 @@ def report_lock(output_dir: Path, *, timeout: float) -> Iterator[None]:
     ReportLockedError
         If the lock is still held after ``timeout`` seconds.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / ".lock"
-    with path.open("a+") as handle:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise ConfigError(
+            f"the reports folder {str(output_dir)!r} cannot be written ({exc.strerror or exc}). "
+            "Pass --output-dir with a folder you can write to (not a file)."
+        ) from None
+    with handle:
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -8,7 +8,6 @@ and the recommended action.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -150,11 +149,20 @@ def check_output_path(path: str | Path, *, source: str | None = None) -> Path:
         raise ConfigError(f"-o {str(path)!r}: folder {str(path.parent)!r} does not exist.")
     if path.is_dir():
         raise ConfigError(f"-o {str(path)!r} is a folder; give a file name such as scores.csv.")
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"-o {str(path)!r}: folder {str(path.parent)!r} is not writable.")
     if source and Path(source).exists() and path.resolve() == Path(source).resolve():
         raise ConfigError(
             f"-o {str(path)!r} is the input file; choose another name so the data is not "
             "overwritten."
         )
+    existed = path.exists()
+    try:  # find out now, not after scoring, that the file cannot be written
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"-o {str(path)!r} cannot be written ({exc.strerror or exc}). Choose a file in a "
+            "folder you can write to."
+        ) from None
+    if not existed:
+        path.unlink()
     return path
