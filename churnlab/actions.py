@@ -16,29 +16,31 @@ import pandas as pd
 __all__ = ["PLAYBOOK", "contact_list", "recommended_action"]
 
 #: First matching row wins. ``segment`` and ``reason`` are regular expressions matched
-#: against the customer's RFM segment and top reason (case-insensitive); edit to taste.
+#: against the customer's RFM segment and top reason (case-insensitive), and a row applies
+#: from ``min_churn_probability`` up; edit to taste.
 PLAYBOOK: pd.DataFrame = pd.DataFrame(
     [
+        ("Lost", ".*", 0.0, "Ask for a short exit interview: why did they stop buying?"),
+        (".*", ".*", 0.7, "Win-back: a personal message with an offer on what they used to buy."),
         (
-            "Can't lose them|At risk",
+            "Can't lose them|At risk|Champions|Loyal",
             ".*",
-            "Call this week: a valuable customer is going quiet. Ask what changed and offer help.",
+            0.0,
+            "Call or write personally this week: ask what changed and offer help.",
         ),
-        ("Lost", ".*", "Ask for a short exit interview: why did they stop buying?"),
-        (
-            "Champions|Loyal",
-            ".*",
-            "Personal thank-you from the account manager, and check that nothing has gone wrong.",
-        ),
-        (".*", "basket|spend|value", "Send a reminder with offers on what they used to buy."),
-        (".*", ".*", "Send a reminder: new products and a reason to come back."),
+        (".*", "basket|spend|orders", 0.0, "Send a reminder with offers on what they used to buy."),
+        (".*", ".*", 0.0, "Send a reminder: new products and a reason to come back."),
     ],
-    columns=["segment", "reason", "action"],
+    columns=["segment", "reason", "min_churn_probability", "action"],
 )
 
 
 def recommended_action(
-    segment: object, reason: object, *, playbook: pd.DataFrame | None = None
+    segment: object,
+    reason: object,
+    *,
+    churn_probability: float = 0.0,
+    playbook: pd.DataFrame | None = None,
 ) -> str:
     """Return the playbook's action for a segment and a top reason.
 
@@ -48,8 +50,11 @@ def recommended_action(
         The customer's RFM segment.
     reason : object
         The customer's top reason (text), or missing.
+    churn_probability : float, default 0.0
+        The customer's churn probability.
     playbook : pandas.DataFrame, optional
-        Columns ``segment``, ``reason`` (regular expressions) and ``action``;
+        Columns ``segment``, ``reason`` (regular expressions), ``min_churn_probability``
+        and ``action``;
         default :data:`PLAYBOOK`.
 
     Returns
@@ -59,7 +64,8 @@ def recommended_action(
     table = PLAYBOOK if playbook is None else playbook
     seg, why = str(segment), "" if pd.isna(reason) else str(reason)
     for row in table.itertuples(index=False):
-        if re.search(row.segment, seg, re.I) and re.search(row.reason, why, re.I):
+        risky = churn_probability >= getattr(row, "min_churn_probability", 0.0)
+        if risky and re.search(row.segment, seg, re.I) and re.search(row.reason, why, re.I):
             return str(row.action)
     return str(table["action"].iloc[-1])
 
@@ -67,15 +73,16 @@ def recommended_action(
 def contact_list(
     customers: pd.DataFrame,
     *,
-    valuable_share: float = 0.5,
+    valuable_share: float = 0.25,
     min_churn_probability: float = 0.3,
     quiet_factor: float = 1.5,
     playbook: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Mark the customers to contact and say what to do; NaN for everyone else.
 
-    A customer is on the list when all three hold: *valuable* (lifetime value in
-    the top ``valuable_share`` of customers), *at risk* (churn probability at least
+    A customer is on the list when all three hold: *valuable* (what they have spent
+    so far is in the top ``valuable_share`` of customers; their future value is what
+    is at risk), *at risk* (churn probability at least
     ``min_churn_probability``) and *quiet* (days since the last purchase above
     ``quiet_factor`` times their own typical gap between purchases, or the base's
     median gap for one-time buyers). Customers who bought on schedule, such as most
@@ -84,9 +91,9 @@ def contact_list(
     Parameters
     ----------
     customers : pandas.DataFrame
-        The scoring pass's table: ``clv``, ``churn_probability``, ``segment``,
+        The scoring pass's table: ``total_spend``, ``churn_probability``, ``segment``,
         ``days_since_last_purchase``, ``typical_gap_days`` and ``reason_1``.
-    valuable_share : float, default 0.5
+    valuable_share : float, default 0.25
         Share of customers that counts as valuable.
     min_churn_probability : float, default 0.3
         Lowest churn probability on the list.
@@ -100,7 +107,7 @@ def contact_list(
     pandas.Series
         The recommended action per listed customer, NaN elsewhere.
     """
-    value = customers["clv"].fillna(0.0)
+    value = customers["total_spend"].fillna(0.0)
     valuable = value >= value.quantile(1 - valuable_share) if len(value) else value.astype(bool)
     valuable &= value > 0
     at_risk = customers["churn_probability"].fillna(0.0) >= min_churn_probability
@@ -110,8 +117,11 @@ def contact_list(
     listed = valuable & at_risk & quiet
     reason = customers.get("reason_1", pd.Series(np.nan, index=customers.index))
     actions = pd.Series(np.nan, index=customers.index, dtype="object")
+    chosen = customers.loc[listed]
     actions[listed] = [
-        recommended_action(s, r, playbook=playbook)
-        for s, r in zip(customers.loc[listed, "segment"], reason[listed], strict=True)
+        recommended_action(s, r, churn_probability=p, playbook=playbook)
+        for s, r, p in zip(
+            chosen["segment"], reason[listed], chosen["churn_probability"], strict=True
+        )
     ]
     return actions

@@ -108,7 +108,7 @@ class ScoringSettings:
     penalizer: float = 0.001
     clv_interval: float = 0.9
     retention_points: float = 2.0
-    valuable_share: float = 0.5
+    valuable_share: float = 0.25
     min_churn_probability: float = 0.3
     random_state: int = 42
     currency: str = ""

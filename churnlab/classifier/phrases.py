@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING_REASONS", "REASONS", "Reason", "reason_text"]
+__all__ = ["MISSING_REASONS", "REASONS", "THEME_LABELS", "Reason", "reason_text", "theme_label"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,19 @@ REASONS: dict[str, Reason] = {
     ),
 }
 
+#: What each theme is called when it stands in as a churn reason category.
+THEME_LABELS: dict[str, str] = {
+    "recency": "Gone silent",
+    "trend": "Buying less than before",
+    "frequency": "Few orders",
+    "rhythm": "Irregular or one-off buying",
+    "spend": "Low spend",
+    "tenure": "New customer",
+    "basket": "Narrow or small baskets",
+    "returns": "Returns and cancellations",
+    "outlook": "Purchase model expects little",
+}
+
 #: Sentences for a missing value (NaN) that counts as a reason, by theme: the gaps
 #: between purchases of a customer who bought on one day only.
 MISSING_REASONS: dict[str, str] = {"rhythm": "has bought on only one day so far"}
@@ -165,3 +178,11 @@ def reason_text(feature: str, value: float, typical: float) -> str:
     if value is None or pd.isna(value):
         return MISSING_REASONS.get(reason.theme, "")
     return reason.say(float(value), float(typical) if pd.notna(typical) else np.nan)
+
+
+def theme_label(feature: str) -> str:
+    """Return the plain category a feature belongs to (its theme), e.g. "Gone silent"."""
+    reason = REASONS.get(feature)
+    if reason is None:
+        return feature.replace("_", " ").capitalize()
+    return THEME_LABELS.get(reason.theme, reason.theme.capitalize())

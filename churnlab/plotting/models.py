@@ -115,7 +115,7 @@ def plot_frequency_recency_matrix(
     max_f, max_r = _grid(max_frequency, max_recency, data)
     matrix = _matrix(model, "expected", max_f, max_r, t)
     unit = _unit_name(model)
-    title = f"Expected purchases in the next {t:g} {unit}"
+    title = f"Expected purchases in the next {t:.3g} {unit}"
     return _draw_matrix(matrix, get_axes(ax), title, "expected purchases", unit, **kwargs)
 
 
@@ -405,7 +405,7 @@ def plot_probability_alive_history(
     ax.plot(when, alive, label="P(alive)", **kwargs)
     if horizon is not None:
         buys = 1 - np.asarray(model.probability_no_purchase(history, horizon), dtype=float)
-        buys_label = f"P(buys in next {horizon:g} {_unit_name(model)})"
+        buys_label = f"P(buys in the next {horizon:.0f} {_unit_name(model)})"
         ax.plot(when, buys, linestyle="--", label=buys_label, **kwargs)
     for i, day in enumerate(sorted(mine.unique())):
         ax.axvline(

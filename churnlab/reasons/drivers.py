@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 
+from churnlab.classifier.phrases import theme_label
 from churnlab.config import CUSTOMER_ID
 from churnlab.data.validation import format_examples
 from churnlab.exceptions import DataValidationError
@@ -77,11 +78,19 @@ def driver_reasons(drivers: pd.DataFrame) -> pd.DataFrame:
     long = long.dropna(subset=["contribution"])
     top = long.sort_values("contribution", ascending=False).drop_duplicates(CUSTOMER_ID)
     top = top[top["contribution"] > 0]
-    names = top["feature"].astype(str).str.replace(_PREFIX, "", regex=True).str.replace("_", " ")
+    features = top["feature"].astype(str).str.replace(_PREFIX, "", regex=True)
+    names = features.map(theme_label)
+    details = pd.Series(features.to_numpy(), index=top[CUSTOMER_ID].astype(str).to_numpy())
+    if text is not None:
+        details = text.reindex(details.index).where(
+            lambda t: t.astype(bool), details.map(theme_label)
+        )
+    else:
+        details = details.map(theme_label)
     out = pd.DataFrame(
         {
             CATEGORY: names.to_numpy(),
-            REASON: names.to_numpy(),
+            REASON: details.to_numpy(),
             "contribution": top["contribution"].to_numpy(dtype=float),
             EVIDENCE: DRIVER,
         },

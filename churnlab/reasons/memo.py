@@ -139,7 +139,7 @@ def engagement_overview(
 
 def comment_overview(
     records: pd.DataFrame, *, n_themes: int = 4, random_state: int = 0
-) -> tuple[pd.DataFrame | None, str]:
+) -> tuple[pd.DataFrame, str]:
     """Comment themes when the records hold free text, with a note.
 
     Parameters
@@ -154,13 +154,14 @@ def comment_overview(
     Returns
     -------
     tuple
-        ``(themes, note)``; ``themes`` is None when there are fewer than
+        ``(themes, note)``; ``themes`` is empty when there are fewer than
         ``5 * n_themes`` comments.
     """
     comments = records[COMMENT].dropna().astype(str).str.strip()
     comments = comments[comments != ""]
     if len(comments) < 5 * n_themes:
-        return None, (
+        empty = pd.DataFrame(columns=["label", "comments", "share", "examples"])
+        return empty, (
             f"This data has {len(comments):,} free-text comments, too few for theme "
             "extraction; collect a comment in the exit survey to enable it."
         )

@@ -235,7 +235,7 @@ def _scoring_pass(
         write_outputs(result, folder)
         actions = action_list(result)
         actions.index = mask_ids(actions.index, enabled=mask)
-        spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE)
+        spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE, float_format="%.4f")
     except (Exception, RunTimeout, RunInterrupted) as exc:
         _disarm_run_timer()
         reason = str(exc) if isinstance(exc, RunInterrupted | RunTimeout) else repr(exc)

@@ -233,7 +233,6 @@ def order_value_summary(values: pd.Series) -> pd.DataFrame:
         One column ``value`` indexed by plain labels.
     """
     rows = {
-        "Orders": float(len(values)),
         "Typical order (median)": values.median(),
         "Average order": values.mean(),
         "Smallest 10% of orders are below": values.quantile(0.1),

@@ -84,6 +84,12 @@ def reproduce_command(config: ReportConfig) -> str:
         words += ["-p", f"{key}={value}"]
     for notebook, values in config.notebook_parameters.items():
         words += [w for k, v in values.items() for w in ("-p", f"{notebook}.{k}={v}")]
+    for key, value in config.data.items():  # the column mapping and reading options
+        flag = "--" + key.replace("_", "-")
+        if key == "dayfirst":
+            words.append("--dayfirst" if value else "--monthfirst")
+        else:
+            words += [flag, str(value)]
     return shlex.join(words)
 
 

@@ -111,7 +111,7 @@ def write_scores(table: pd.DataFrame, path: str | Path) -> Path:
         if path.suffix.lower() == ".parquet":
             table.to_parquet(path)
         else:
-            spreadsheet_safe(table).to_csv(path)
+            spreadsheet_safe(table).to_csv(path, float_format="%.4f")
     except OSError as exc:
         raise ConfigError(
             f"-o {str(path)!r} cannot be written ({exc.strerror or exc}). Choose a file in a "

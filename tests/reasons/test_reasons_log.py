@@ -131,7 +131,8 @@ def test_drivers_stand_in_for_missing_reasons():
     )
     rec = churn_record(customers, columns={"category": "Why"}, drivers=drivers)
     assert rec["evidence"].tolist() == ["stated reason", "classifier driver", "none"]
-    assert rec.loc["b", "category"] == "orders change pct"
+    assert rec.loc["b", "category"] == "Buying less than before"  # a plain theme, not a column
+    assert rec.loc["b", "reason"] == "orders dropped 50% vs the previous period"
     assert rec.loc["c", "category"] == UNKNOWN_REASON
     note = evidence_note(rec)
     assert "1 of 3 reasons are stated" in note and "1 are the churn classifier's top driver" in note
@@ -144,7 +145,7 @@ def test_driver_layouts():
     )
     out = driver_reasons(wide)
     assert out.index.tolist() == ["a"]  # b has no positive contribution
-    assert out.loc["a", "category"] == "contract"
+    assert out.loc["a", "category"] == "Contract"
     long = wide.stack().rename("contribution").rename_axis(["customer_id", "feature"])
     pd.testing.assert_frame_equal(driver_reasons(long.reset_index()), out)
     with pytest.raises(DataValidationError, match="expects numeric feature contributions"):

@@ -52,7 +52,7 @@ def test_engagement_overview_snapshot_and_log(telco_records, churn_log):
 
 def test_comment_overview(comments, telco_records):
     themes, note = comment_overview(telco_records)
-    assert themes is None and note.startswith("This data has 0 free-text comments")
+    assert themes.empty and note.startswith("This data has 0 free-text comments")
     records = pd.DataFrame({"comment": comments})
     themes, note = comment_overview(records, n_themes=4)
     assert len(themes) == 4 and "29 comments" in note
