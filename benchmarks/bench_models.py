@@ -353,6 +353,7 @@ def main() -> None:
         default=1,
         help="repeats of lifetimes' Pareto/NBD fits (minutes each)",
     )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -458,7 +459,8 @@ def main() -> None:
             print(f"| {stage} | {pipeline[stage]:.2f} |")
         print(f"\npeak RSS: {pipeline['peak_rss_mb']:.0f} MB")
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    output = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "customers": args.customers,
         "repeats": args.repeats,
@@ -474,8 +476,8 @@ def main() -> None:
         },
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(HERE.parent)}")
+    output.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwrote {output}")
 
 
 if __name__ == "__main__":

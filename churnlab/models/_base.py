@@ -454,7 +454,8 @@ class BaseModel(BaseEstimator):
             while t > 1e-6:
                 trial = np.clip(theta + t * step, -30.0, 30.0)
                 f2, g2 = self._objective(trial, state, total)
-                if f2 <= f + 1e-4 * t * (g @ step):
+                # Armijo, with room for rounding once f is flat to machine precision.
+                if f2 <= f + 1e-4 * t * (g @ step) + 8e-16 * abs(f):
                     break
                 t /= 2
             else:
