@@ -124,7 +124,7 @@ def compare_transaction_models(
     caveats = []
     if not table["healthy"].any():
         caveats.append(
-            f"No purchase model fits this data well ({table.loc[chosen, 'problems']}) "
+            f"No purchase model fits this data well. {table.loc[chosen, 'problems']} "
             "Churn probability therefore comes from the churn classifier alone, P(alive) "
             f"is not shown, and lifetime values use {chosen} as a rough projection."
         )

@@ -821,3 +821,8 @@ def as_float(values: np.ndarray | float) -> np.ndarray | float:
     """Return a Python float for 0-d results, the array otherwise."""
     arr = np.asarray(values, dtype=float)
     return float(arr) if arr.ndim == 0 else arr
+
+
+def percent_text(share: float) -> str:
+    """Write a share as a percentage for people: "0.3%", or "less than 0.1%" (no 1e-07)."""
+    return "less than 0.1%" if share < 0.001 else f"{100 * share:.1f}%"

@@ -22,6 +22,7 @@ from churnlab.models._base import (
     as_float,
     digamma_rising,
     log_rising,
+    percent_text,
     unique_inverse,
     unique_rows,
 )
@@ -209,9 +210,10 @@ class _BetaGeoFamily(TransactionModel):
                     names,
                     f"The {self._display_name} found no evidence that customers stop buying "
                     "(a \u2248 0 or b \u2192 \u221e: the chance of dropping out after a "
-                    f"purchase is about {a / (a + b):.1g}), so its 'probability still active' is "
-                    "close to 100% for everyone and should not be used to rank churn risk. Use the "
-                    "probability of no purchase over a horizon, or the churn classifier.",
+                    f"purchase is about {percent_text(a / (a + b))}), so its 'probability still "
+                    "active' is close to 100% for everyone and should not be used to rank churn "
+                    "risk. Use the probability of no purchase over a horizon, or the churn "
+                    "classifier.",
                 ),
             )
         return problems

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import integrate
 from scipy.special import digamma, expit, gammaln
 
-from churnlab.models._base import TransactionModel, as_float, hyp2f1_safe
+from churnlab.models._base import TransactionModel, as_float, hyp2f1_safe, percent_text
 from churnlab.models._special import pareto_integral_quadrature
 from churnlab.models._validation import check_counts, check_time
 
@@ -272,8 +272,8 @@ class ParetoNBDModel(TransactionModel):
                     names,
                     f"The {self._display_name} found no evidence that customers stop buying "
                     "(s \u2248 0 or beta \u2192 \u221e: it expects about "
-                    f"{100 * dropout:.2g}% of customers to drop out over the observed period), so "
-                    "its 'probability still active' is close to 100% for everyone and should "
+                    f"{percent_text(dropout)} of customers to drop out over the observed period), "
+                    "so its 'probability still active' is close to 100% for everyone and should "
                     "not be used to rank churn risk. Use the probability of no purchase over a "
                     "horizon, or the churn classifier.",
                 ),
