@@ -72,7 +72,7 @@ WIDE = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cls=MODELS,
     params=st.tuples(WIDE, WIDE, WIDE, WIDE),
