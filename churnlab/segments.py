@@ -24,6 +24,7 @@ __all__ = [
     "SEGMENT_RULES",
     "ClusterResult",
     "action_list",
+    "cluster_names",
     "customer_clusters",
     "health_tiers",
     "rfm_scores",
@@ -347,7 +348,48 @@ def customer_clusters(
     profiles = data.groupby(labels).median()
     profiles.insert(0, "customers", labels.value_counts().sort_index())
     profiles.insert(1, "share", profiles["customers"] / len(labels))
+    profiles.index = pd.Index(cluster_names(profiles, data.median()), name="cluster")
     return ClusterResult(labels, profiles, model)
+
+
+#: Words for a cluster's median against the base's median: (column, low word, high word).
+_CLUSTER_WORDS = (
+    ("days_since_last", "recent", "lapsed"),
+    (FREQUENCY, "occasional", "frequent"),
+    ("total_spend", "small spenders", "big spenders"),
+)
+
+
+def cluster_names(profiles: pd.DataFrame, overall: pd.Series) -> list[str]:
+    """Name clusters in words from their medians, e.g. "Lapsed, occasional, small spenders".
+
+    A cluster's median counts as low below 2/3 of the base's median and as high above
+    1.5 times it; average values are left out of the name.
+
+    Parameters
+    ----------
+    profiles : pandas.DataFrame
+        Median of each feature per cluster.
+    overall : pandas.Series
+        Median of each feature over all customers.
+
+    Returns
+    -------
+    list of str
+        One distinct name per cluster, in order.
+    """
+    names: list[str] = []
+    for _, row in profiles.iterrows():
+        words = []
+        for column, low, high in _CLUSTER_WORDS:
+            if column not in row or pd.isna(row[column]) or not overall.get(column):
+                continue
+            ratio = row[column] / overall[column]
+            words += [low] if ratio < 2 / 3 else [high] if ratio > 1.5 else []
+        name = ", ".join(words).capitalize() or "Typical customers"
+        repeats = sum(n == name or n.startswith(f"{name} (") for n in names)
+        names.append(f"{name} ({repeats + 1})" if repeats else name)
+    return names
 
 
 def action_list(

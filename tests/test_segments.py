@@ -112,8 +112,28 @@ def test_clusters(summary):
     assert a.labels.equals(b.labels)
     assert a.profiles["customers"].sum() == len(summary)
     assert a.profiles["share"].sum() == pytest.approx(1.0)
+    assert a.profiles.index.is_unique and all(isinstance(n, str) for n in a.profiles.index)
     with pytest.raises(DataValidationError, match="at least n_clusters"):
         customer_clusters(summary.head(2), n_clusters=3)
+
+
+def test_cluster_names_say_how_clusters_differ() -> None:
+    from churnlab.segments import cluster_names
+
+    profiles = pd.DataFrame(
+        {
+            "days_since_last": [10.0, 300.0, 60.0, 60.0],
+            "frequency": [8.0, 1.0, 3.0, 3.0],
+            "total_spend": [900.0, 40.0, 200.0, 210.0],
+        },
+    )
+    overall = pd.Series({"days_since_last": 60.0, "frequency": 3.0, "total_spend": 200.0})
+    assert cluster_names(profiles, overall) == [
+        "Recent, frequent, big spenders",
+        "Lapsed, occasional, small spenders",
+        "Typical customers",
+        "Typical customers (2)",
+    ]
 
 
 def test_action_list():

@@ -225,15 +225,30 @@ def plot_cluster_profiles(profiles: pd.DataFrame, *, ax: Axes | None = None, **k
     matplotlib.axes.Axes
     """
     ax = get_axes(ax, (10, 4))
+    labels = {
+        "frequency": "repeat purchases",
+        "recency": "first to last purchase",
+        "T": "customer for",
+        "monetary_value": "average repeat purchase",
+        "days_since_last": "days since last purchase",
+        "regularity": "regularity (1 = clockwork)",
+        "total_spend": "total spend",
+    }
+    profiles = profiles.rename(columns=labels)
     data = profiles.drop(columns=["share"], errors="ignore").astype(float)
     span = (data.max() - data.min()).replace(0, 1)
     sns.heatmap(
         (data - data.min()) / span,
-        annot=data,
-        fmt=".3g",
+        annot=data.map(lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"),
+        fmt="",
         cmap="viridis",
         cbar=False,
         ax=ax,
         **kwargs,
     )
-    return set_labels(ax, title="Cluster profiles (medians; colour = relative level)")
+    return set_labels(
+        ax,
+        xlabel="measure (median of the cluster)",
+        ylabel="cluster",
+        title="Cluster profiles (medians; colour = level relative to the other clusters)",
+    )

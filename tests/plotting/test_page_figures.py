@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import retention
+from churnlab import retention, segments
 from churnlab.data import load_transactions
 from churnlab.plotting import models as model_plots
 from churnlab.plotting import quality as quality_plots
@@ -64,6 +64,9 @@ PAGES = {
     "clv": lambda r: model_plots.plot_clv_distribution(r.customers["clv"], log_scale=True),
     "backtest": lambda r: model_pages.backtest_figures(r),
     "drivers": lambda r: model_pages.drivers_table(r),
+    "clusters": lambda r: segment_plots.plot_cluster_profiles(
+        segments.customer_clusters(r.models["scoring"].features, random_state=0).profiles
+    ),
 }  # fmt: skip
 
 

@@ -195,16 +195,24 @@ def test_tiny_run_in_browser(browser: DevTools, published) -> None:
 
 
 @pytest.mark.slow
-def test_notebook_reports_in_browser(browser: DevTools, full_runs) -> None:
+def test_notebook_reports_in_browser(browser: DevTools, full_runs, tmp_path_factory) -> None:
+    import base64
+
     from churnlab import config
 
     names = sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
     pages = _pages(full_runs.run_dir(1).parent)
+    shots = Path(os.environ.get("CHURNLAB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
     assert len(pages) > 1
     for page in pages:
         checks = _check(browser, page)
         if page.name in {f"{n}.html" for n in names}:
             assert checks["tocLinks"] > 0, f"{page.name} has no table of contents"
+        shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        png = base64.b64decode(shot["data"])
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000, f"{page.name}: blank screenshot"
+        (shots / f"{page.parent.name}-{page.stem}.png").write_bytes(png)
 
 
 HOSTILE = '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>'

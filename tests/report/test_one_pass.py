@@ -86,3 +86,19 @@ def test_score_command_gives_the_runs_table(full_runs, tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "customers scored" in completed.stdout and "rows read" in completed.stdout
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(run_dir / "scores.parquet"))
+
+
+def test_model_health_problems_are_on_the_pages(full_runs) -> None:
+    run_dir = full_runs.run_dir(0)
+    kpis = json.loads((run_dir / "kpis.json").read_text())
+    assert kpis["caveats"], "the Online Retail sample should raise at least one caveat"
+    for name in ("10-segmentation", "20-clv-and-churn-probability", "90-executive-summary"):
+        text = html.unescape((run_dir / f"{name}.html").read_text(encoding="utf-8"))
+        assert "Read these figures with care" in text, name
+        for caveat in kpis["caveats"]:
+            assert caveat[:60] in text, (name, caveat[:60])
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    if any("No purchase model fits" in c for c in kpis["caveats"]):
+        page = html.unescape((run_dir / "20-clv-and-churn-probability.html").read_text())
+        assert "are not shown" in page  # a degenerate fit is never plotted as a finding
+        assert scores["p_alive"].isna().all()
