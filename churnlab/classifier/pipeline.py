@@ -18,7 +18,7 @@ from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
 from threadpoolctl import threadpool_limits
@@ -182,8 +182,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration is None:
             model: Any = pipeline
         elif self.calibration in ("isotonic", "sigmoid"):
-            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            model = CalibratedClassifierCV(pipeline, method=self.calibration, cv=folds)
+            model = CalibratedClassifierCV(
+                pipeline, method=self.calibration, cv=self._calibration_folds(X, labels)
+            )
         else:
             raise ConfigError(
                 f"calibration={self.calibration!r} is not known. Use 'isotonic', 'sigmoid' or None."
@@ -194,6 +195,22 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([False, True])
         self.n_customers_ = len(X)
         return self
+
+    def _calibration_folds(self, X: pd.DataFrame, labels: np.ndarray) -> Any:
+        """Stratified folds; grouped by customer when snapshots of one customer are stacked.
+
+        With several training cutoffs the same customer appears once per cutoff; folds
+        that split a customer across fitting and calibration would calibrate on
+        near-copies of the training rows and make the probabilities overconfident.
+        """
+        if CUSTOMER_ID in (X.index.names or []) and X.index.nlevels > 1:
+            groups = X.index.get_level_values(CUSTOMER_ID)
+            if groups.nunique() >= self.cv:
+                folds = StratifiedGroupKFold(
+                    n_splits=self.cv, shuffle=True, random_state=self.random_state
+                )
+                return list(folds.split(X, labels, groups=groups))
+        return StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
 
     def _check(self, X: pd.DataFrame) -> None:
         if not hasattr(self, "model_"):

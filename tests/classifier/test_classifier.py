@@ -244,3 +244,13 @@ def test_metric_invariants(rows):
     assert table["n"].sum() == len(y) and table["churners"].sum() == y.sum()
     assert table["cumulative_gain"].iloc[-1] == pytest.approx(1.0)
     assert np.all(np.diff(table["cumulative_gain"]) >= -1e-12)
+
+
+def test_calibration_folds_keep_a_customer_on_one_side(separable):
+    X, y = separable
+    stacked = pd.concat([X, X], keys=["2024-01-01", "2024-02-01"], names=["cutoff"])
+    labels = np.concatenate([y, y])
+    folds = ChurnClassifier(random_state=0)._calibration_folds(stacked, labels)
+    customers = stacked.index.get_level_values("customer_id")
+    for fit_rows, calibration_rows in folds:
+        assert not set(customers[fit_rows]) & set(customers[calibration_rows])
