@@ -163,7 +163,7 @@ def test_probability_alive_history_with_horizon(model, transactions):
         model, transactions=transactions, customer_id="a", horizon=13
     )
     alive, buys = ax.get_lines()[:2]
-    assert buys.get_label() == "P(buys in next 13 weeks)"
+    assert buys.get_label() == "P(buys in the next 13 weeks)"
     assert np.all(buys.get_ydata() <= alive.get_ydata() + 1e-12)
 
 
