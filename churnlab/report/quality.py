@@ -172,14 +172,19 @@ def returns_summary(dropped: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``drop_reason``, columns ``rows`` and ``amount`` (absolute value
-        summed; NaN amounts ignored); reasons with no rows are left out.
+        Indexed by the reason in words (``why set aside``), columns ``rows`` and
+        ``amount`` (absolute value summed; NaN amounts ignored); reasons with no rows
+        are left out.
     """
     require_columns(dropped, ["drop_reason"], where="returns_summary")
     amount = dropped[config.AMOUNT].abs() if config.AMOUNT in dropped else 0.0
     frame = pd.DataFrame({"drop_reason": dropped["drop_reason"].astype(str), "amount": amount})
     table = frame.groupby("drop_reason").agg(rows=("amount", "size"), amount=("amount", "sum"))
-    return table[table["rows"] > 0].sort_values("rows", ascending=False)
+    table = table[table["rows"] > 0].sort_values("rows", ascending=False)
+    table.index = pd.Index(
+        [REASON_DESCRIPTIONS.get(r, r.replace("_", " ")) for r in table.index], name="why set aside"
+    )
+    return table
 
 
 def cleaning_text(report: CleaningReport) -> str:

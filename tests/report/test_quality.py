@@ -84,8 +84,8 @@ def test_returns_summary() -> None:
         {"amount": [-5.0, -1.0, 3.0], "drop_reason": ["cancellation", "cancellation", "duplicate"]}
     )
     table = quality.returns_summary(dropped)
-    assert table.loc["cancellation", "rows"] == 2
-    assert table.loc["cancellation", "amount"] == 6.0
+    assert table.loc["cancellation or return", "rows"] == 2  # the reason in words
+    assert table.loc["cancellation or return", "amount"] == 6.0
 
 
 def test_quality_tables_need_columns() -> None:
