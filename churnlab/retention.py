@@ -269,6 +269,7 @@ def cohort_matrix(
     matrix.columns.name = "periods_since_first"
     matrix.attrs["cohort_size"] = size.set_axis(matrix.index)
     matrix.attrs["values"] = values
+    matrix.attrs["period"] = period
     return matrix
 
 

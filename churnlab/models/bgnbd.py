@@ -210,7 +210,7 @@ class _BetaGeoFamily(TransactionModel):
                     names,
                     f"The {self._display_name} found no evidence that customers stop buying "
                     "(a \u2248 0 or b \u2192 \u221e: the chance of dropping out after a "
-                    f"purchase is about {percent_text(a / (a + b))}), so its 'probability still "
+                    f"purchase is {percent_text(a / (a + b))}), so its 'probability still "
                     "active' is close to 100% for everyone and should not be used to rank churn "
                     "risk. Use the probability of no purchase over a horizon, or the churn "
                     "classifier.",

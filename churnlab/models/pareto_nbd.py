@@ -271,7 +271,7 @@ class ParetoNBDModel(TransactionModel):
                 (
                     names,
                     f"The {self._display_name} found no evidence that customers stop buying "
-                    "(s \u2248 0 or beta \u2192 \u221e: it expects about "
+                    "(s \u2248 0 or beta \u2192 \u221e: it expects "
                     f"{percent_text(dropout)} of customers to drop out over the observed period), "
                     "so its 'probability still active' is close to 100% for everyone and should "
                     "not be used to rank churn risk. Use the probability of no purchase over a "

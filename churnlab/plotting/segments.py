@@ -202,7 +202,10 @@ def plot_cohort_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     ax.set_yticklabels([str(i) for i in matrix.index], rotation=0)
     return set_labels(
         ax,
-        xlabel="periods since first purchase",
+        xlabel={"W": "weeks", "M": "months", "Q": "quarters"}.get(
+            matrix.attrs.get("period", ""), "periods"
+        )
+        + " since the first purchase",
         ylabel="cohort (first purchase)",
         title=f"Cohort retention ({matrix.attrs.get('values', 'customers')})",
     )

@@ -47,6 +47,9 @@ body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 0 1.5rem; }
 .churnlab-toc ol { list-style: none; padding-left: 0; margin: .2rem 0; }
 .churnlab-footer { border-top: 1px solid #ccc; margin-top: 2rem; padding: .8rem 0 2rem;
   font-family: system-ui, sans-serif; font-size: .85rem; color: #444; }
+.churnlab-caveat { border-left: 5px solid #e69500; background: #fff6e5; padding: .5rem 1rem;
+  margin: .5rem 0 1rem; }
+.churnlab-header code { display: inline-block; line-height: 1.5; }
 .churnlab-error { border: 2px solid #c62828; background: #fdecea; padding: .6rem 1rem;
   font-family: system-ui, sans-serif; margin: 1rem 0; }
 .jp-RenderedHTMLCommon table td, .jp-RenderedHTMLCommon table th { font-variant-numeric:

@@ -67,8 +67,7 @@ def caveat_box(result: ScoringResult) -> HTML | Markdown:
         return Markdown("")
     items = "".join(f"<li>{escape_html(text)}</li>" for text in result.caveats)
     return HTML(
-        '<div class="churnlab-caveat" role="note" style="border-left: 5px solid #e69500; '
-        'background: #fff6e5; padding: .5rem 1rem; margin: .5rem 0 1rem;">'
+        '<div class="churnlab-caveat" role="note">'
         f"<strong>Read these figures with care.</strong><ul>{items}</ul></div>"
     )
 
@@ -277,6 +276,7 @@ def health_table(result: ScoringResult) -> pd.io.formats.style.Styler:
         customers=("clv", "size"), clv=("clv", "sum"), revenue_at_risk=("revenue_at_risk", "sum")
     )
     table = table.reindex(["Good", "Average", "Poor"]).dropna(how="all")
+    table["customers"] = table["customers"].astype("int64")
     table.insert(1, "share", table["customers"] / len(customers))
     table.columns = ["Customers", "Share of customers", "Lifetime value", "Revenue at risk"]
     table.index.name = "Health"
