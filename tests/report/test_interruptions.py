@@ -75,3 +75,21 @@ def test_a_killed_run_is_recorded_by_the_next_run(tmp_path: Path) -> None:
     assert manifest["status"] == "failed" and "killed" in manifest["error"]["message"]
     assert "20240101T000000Z-failed" in (reports / "index.html").read_text()
     assert os.readlink(reports / "latest") != "20240101T000000Z-failed"
+
+
+def test_the_run_timeout_covers_loading_the_data(tmp_path: Path, monkeypatch) -> None:
+    from churnlab.exceptions import ReportExecutionError
+    from churnlab.report import ReportConfig, run_report, runner
+
+    def slow(source, **kwargs):
+        time.sleep(5)
+        return pd.DataFrame({"customer_id": ["a"], "amount": [1.0]})
+
+    write_notebook(tmp_path / "notebooks", "00-fast", ["# Fast", "1 + 1"])
+    monkeypatch.setattr(runner, "load_data", slow)
+    config = ReportConfig(
+        notebooks_dir=tmp_path / "notebooks", output_dir=tmp_path / "reports", run_timeout=1,
+        progress=False,
+    )  # fmt: skip
+    with pytest.raises(ReportExecutionError, match="while loading and checking the data"):
+        run_report(config)
