@@ -18,16 +18,10 @@ import pandas as pd
 from churnlab import config
 from churnlab.exceptions import ConfigError
 
-#: Options that name a column of the source.
-COLUMN_OPTIONS: tuple[str, ...] = (
-    "customer_id",
-    "date",
-    "amount",
-    "quantity",
-    "price",
-    "order_id",
-    "product_id",
-)
+#: Options that name a column of the source (the first part of ``SOURCE_OPTIONS``).
+COLUMN_OPTIONS: tuple[str, ...] = config.SOURCE_OPTIONS[
+    : config.SOURCE_OPTIONS.index("date_format")
+]
 
 
 def _check_string(name: str, value: object) -> str:
