@@ -30,8 +30,8 @@ __all__ = [
 #: Plain-English meaning of every feature column (used by reports and reason texts).
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "frequency": "repeat purchases (purchase periods after the first)",
-    "recency": "time between first and last purchase, in time_unit periods",
-    "T": "time between first purchase and cutoff, in time_unit periods",
+    "recency": "time between first and last purchase, in periods of the time unit",
+    "T": "time between first purchase and cutoff, in periods of the time unit",
     "monetary_value": "average spend per repeat purchase",
     "n_orders": "orders before the cutoff",
     "total_spend": "total spend before the cutoff",
@@ -41,7 +41,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "ipt_mean_days": "average days between purchase days",
     "ipt_std_days": "standard deviation of days between purchase days",
     "ipt_cv": "irregularity of purchase gaps (std / mean)",
-    "regularity": "purchase regularity, 1 / (1 + ipt_cv), 1 = clockwork",
+    "regularity": "purchase regularity, from 0 (erratic) to 1 (clockwork)",
     "gap_ratio": "days since last purchase divided by the usual gap",
     "orders_last": "orders in the last trend window",
     "orders_prev": "orders in the trend window before that",

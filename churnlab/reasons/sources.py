@@ -116,9 +116,17 @@ def records_for_source(
     return _records_from_drivers(tx, data_source, random_state, n_periods, time_unit, horizon)
 
 
+#: How the bundled sources are named for readers.
+_BUNDLED_NAMES = {
+    "online_retail": "Online Retail (bundled sample)",
+    "cdnow": "CDNOW (bundled sample)",
+}
+
+
 def _quoted(source: str | os.PathLike[str]) -> str:
-    """Return a data source name or path as quoted, Markdown-safe text."""
-    return f"'{escape_markdown(os.fspath(source))}'"
+    """Return a data source as readers know it (a bundled name, or the file's name), escaped."""
+    text = os.fspath(source)
+    return f"'{escape_markdown(_BUNDLED_NAMES.get(text, os.path.basename(text) or text))}'"
 
 
 def _canonical_columns(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -230,12 +230,10 @@ def drivers_table(result: ScoringResult, *, top: int = 10) -> pd.io.formats.styl
     )
     churn_plots.plot_churn_drivers(drivers)
     table = drivers.head(top)
+    described = [FEATURE_DESCRIPTIONS.get(f, f.replace("_", " ")) for f in table.index]
     table = pd.DataFrame(
-        {
-            "What it measures": table.index.map(FEATURE_DESCRIPTIONS),
-            "Drop in ROC AUC when shuffled (points)": 100 * table.iloc[:, 0],
-        },
-        index=pd.Index(table.index.str.replace("_", " "), name="Feature"),
+        {"Drop in ROC AUC when shuffled (points)": 100 * table.iloc[:, 0].to_numpy()},
+        index=pd.Index(described, name="What the classifier looks at"),
     )
     return styled(table, decimals=1)
 

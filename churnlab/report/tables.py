@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from churnlab import config
 from churnlab.exceptions import DataValidationError
 from churnlab.report.formatting import column_label
 
@@ -117,7 +118,9 @@ def styled(
             v, kind=k, currency=currency, decimals=decimals
         )
     styler = data.style.format(formatters, escape="html")
-    styler = styler.format_index(lambda v: format_value(v), escape="html", axis=0)
+    ids = {config.CUSTOMER_ID, "Customer"} & set(map(str, data.index.names))
+    rows = format_value if ids else (lambda v: format_value(column_label(v)))
+    styler = styler.format_index(rows, escape="html", axis=0)  # ids are shown as they are
     styler = styler.format_index(lambda v: format_value(v), escape="html", axis=1)
     if caption:
         import html
