@@ -25,7 +25,7 @@ import pandas as pd
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
 from churnlab.retention import retention_rate
 
-__all__ = ["KPI_GLOSSARY", "active_base_retention", "base_kpis", "kpi_label"]
+__all__ = ["HEADLINE_KPIS", "KPI_GLOSSARY", "active_base_retention", "base_kpis", "kpi_label"]
 
 #: KPI name -> (label for people, kind of number, definition). ``kind`` is one of
 #: "count", "money", "percent" or "text"; the report's formatting layer uses it.
@@ -90,6 +90,15 @@ KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
         "The classifier or the purchase model, whichever scored better on the backtest.",
     ),
 }
+
+
+#: The headline KPIs, in reading order: the executive summary, the manifest, the index
+#: and the "change since the previous run" table all use this one list.
+HEADLINE_KPIS = (
+    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
+    "revenue_retention", "expected_value", "revenue_at_risk", "customers_to_contact",
+    "value_to_contact", "retention_what_if_value",
+)  # fmt: skip
 
 
 def kpi_label(name: str, **values: object) -> str:

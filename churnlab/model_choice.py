@@ -36,7 +36,13 @@ from churnlab.models.mbgnbd import ModifiedBetaGeoModel
 from churnlab.models.pareto_nbd import ParetoNBDModel
 from churnlab.models.shrunk_spend import ShrunkMeanSpend
 
-__all__ = ["TRANSACTION_MODELS", "choose_churn_source", "compare_transaction_models", "spend_model"]
+__all__ = [
+    "TRANSACTION_MODELS",
+    "choose_churn_source",
+    "compare_transaction_models",
+    "model_health",
+    "spend_model",
+]
 
 #: Candidate transaction models, in the order they are shown.
 TRANSACTION_MODELS: dict[str, type] = {
@@ -46,7 +52,11 @@ TRANSACTION_MODELS: dict[str, type] = {
 }
 
 
-def _health(model: Any) -> tuple[bool, list[str]]:
+def model_health(model: Any) -> tuple[bool, list[str]]:
+    """Return whether a fitted model is healthy and its problems in words.
+
+    Models without a ``health_`` (the shrunk-mean spend fallback) count as healthy.
+    """
     health = getattr(model, "health_", None)
     if health is None:
         return True, []
@@ -105,7 +115,7 @@ def compare_transaction_models(
             continue
         fitted[name] = model
         scores = holdout_report(model, split).scores["value"]
-        ok, problems = _health(model)
+        ok, problems = model_health(model)
         k = len(model.params_)
         rows[name] = {
             "log_likelihood": float(model.log_likelihood_),
@@ -130,8 +140,9 @@ def compare_transaction_models(
         )
     table.attrs.update(chosen=chosen, caveats=caveats)
     model = _fit(TRANSACTION_MODELS[chosen], summary, settings)
-    if table.loc[chosen, "healthy"] and not _health(model)[0]:
-        caveats.append(f"{chosen} on the whole log: {' '.join(_health(model)[1])}")
+    ok, problems = model_health(model)
+    if table.loc[chosen, "healthy"] and not ok:
+        caveats.append(f"{chosen} on the whole log: {' '.join(problems)}")
     return table, model, {"models": fitted, "split": split, "calibration_end": calibration_end}
 
 
@@ -154,7 +165,7 @@ def spend_model(summary: pd.DataFrame, *, settings: Any) -> tuple[Any, list[str]
     problem = ""
     try:
         model = _fit(GammaGammaModel, repeaters, settings)
-        ok, problems = _health(model)
+        ok, problems = model_health(model)
         q = float(getattr(model, "q_", np.nan))
         if not ok or not q > 1:
             problem = " ".join(problems) or f"q = {q:.3g} ≤ 1, so the mean spend is undefined."
@@ -195,7 +206,7 @@ def choose_churn_source(
         the history is too short) and plain-English caveats.
     """
     name = model_name(transaction)
-    healthy = _health(transaction)[0]
+    healthy = model_health(transaction)[0]
     horizon = settings.churn_horizon_months
     try:
         train_at, test_at = backtest_cutoffs(

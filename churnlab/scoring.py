@@ -37,7 +37,12 @@ from churnlab.data.io import LoadedTransactions
 from churnlab.exceptions import ConfigError
 from churnlab.features.rfm import rfm_summary
 from churnlab.kpis import base_kpis
-from churnlab.model_choice import choose_churn_source, compare_transaction_models, spend_model
+from churnlab.model_choice import (
+    choose_churn_source,
+    compare_transaction_models,
+    model_health,
+    spend_model,
+)
 from churnlab.models.clv import customer_lifetime_value
 from churnlab.retention import what_if_retention
 from churnlab.segments import health_tiers, rfm_segments
@@ -195,11 +200,8 @@ def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings
         "discount_rate": s.monthly_discount_rate,
     }
     clv = customer_lifetime_value(transaction, spend, summary, **options)
-    if hasattr(spend, "covariance_") and getattr(transaction, "health_", None) is not None:
-        ok = transaction.health_.finite_standard_errors and spend.health_.finite_standard_errors
-    else:
-        ok = hasattr(spend, "covariance_")
-    if ok:
+    if all(getattr(getattr(m, "health_", None), "finite_standard_errors", False)
+           for m in (transaction, spend)):  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             interval = customer_lifetime_value(
@@ -258,7 +260,7 @@ def score(
     caveats += churn_caveats
 
     customers = summary.join(_gaps(data, now))
-    healthy = getattr(transaction, "health_", None) is None or transaction.health_.ok
+    healthy = model_health(transaction)[0]
     customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
     customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
     customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from churnlab.exceptions import ReportExecutionError
+from churnlab.kpis import HEADLINE_KPIS
 from churnlab.report.html import RunContext, export_debug_html, export_report_html
 from churnlab.report.index import latest_run, update_latest, write_index, write_run_page
 from churnlab.report.kpis import extract_kpis
@@ -215,11 +216,6 @@ def _write_manifest(run_dir: Path, manifest: dict) -> None:
 
 
 ACTIONS_FILE = "actions.csv"
-#: KPIs of the scoring pass that the manifest and the index show.
-HEADLINE_KPIS = (
-    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
-    "expected_value", "revenue_at_risk", "customers_to_contact", "retention_what_if_value",
-)  # fmt: skip
 
 
 def _scoring_pass(

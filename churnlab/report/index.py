@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from churnlab.kpis import KPI_GLOSSARY, kpi_label
+from churnlab.kpis import HEADLINE_KPIS, KPI_GLOSSARY, kpi_label
 from churnlab.report.formatting import format_kpi
 
 __all__ = [
@@ -70,11 +70,6 @@ def read_manifests(output_dir: Path) -> list[dict]:
     return sorted(runs, key=lambda m: (m.get("started_at", ""), m["_folder"]), reverse=True)
 
 
-#: KPIs shown first on the index, in order (labels and formats from the KPI glossary).
-HEADLINE_KPIS = (
-    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
-    "expected_value", "revenue_at_risk", "customers_to_contact",
-)  # fmt: skip
 SUMMARY_PAGE = "90-executive-summary.html"
 
 

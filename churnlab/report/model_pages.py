@@ -16,6 +16,7 @@ from churnlab import config
 from churnlab.classifier.drivers import permutation_drivers
 from churnlab.features.behaviour import FEATURE_DESCRIPTIONS
 from churnlab.markup import escape_markdown
+from churnlab.model_choice import model_health
 from churnlab.models.evaluation import HoldoutReport, holdout_report
 from churnlab.plotting import churn as churn_plots
 from churnlab.plotting import models as model_plots
@@ -38,11 +39,6 @@ __all__ = [
     "riskiest_table",
     "top_customers_table",
 ]
-
-
-def _healthy(model: Any) -> bool:
-    health = getattr(model, "health_", None)
-    return health is None or bool(health.ok)
 
 
 def model_comparison_table(result: ScoringResult) -> pd.io.formats.style.Styler:
@@ -85,7 +81,7 @@ def model_fit_figures(result: ScoringResult, *, max_frequency: int = 30) -> Mark
     """
     model = result.models["transaction"]
     name = escape_markdown(result.kpis["transaction_model"])
-    if not _healthy(model):
+    if not model_health(model)[0]:
         return Markdown(
             f"The fit check and the probability-still-active chart of {name} are not shown: "
             "the fit is degenerate (see the note at the top), so they would show an artefact "
@@ -145,7 +141,7 @@ def focus_customer_figure(result: ScoringResult, *, mask: bool = False) -> Markd
     """Follow the valuable customer most at risk: purchases and the model's P(alive) over time."""
     model = result.models["transaction"]
     listed = result.customers[result.customers["action"].notna()]
-    if listed.empty or not _healthy(model):
+    if listed.empty or not model_health(model)[0]:
         return Markdown("")
     focus = listed["revenue_at_risk"].idxmax()
     days = config.TIME_UNIT_DAYS

@@ -17,7 +17,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from churnlab.exceptions import ConfigError
-from churnlab.kpis import KPI_GLOSSARY, kpi_label
+from churnlab.kpis import HEADLINE_KPIS, KPI_GLOSSARY, kpi_label
 from churnlab.markup import escape_html, escape_markdown
 from churnlab.report.formatting import currency_prefix, format_kpi, format_money
 from churnlab.report.tables import mask_ids, styled
@@ -215,14 +215,6 @@ def action_table(
         percent=["Churn probability"],
         currency=currency_prefix(result.settings.currency),
     )
-
-
-#: KPIs of the executive summary and the index, in reading order.
-HEADLINE_KPIS = (
-    "customers", "active_share", "monthly_retention", "yearly_retention", "revenue_12m",
-    "revenue_retention", "expected_value", "revenue_at_risk", "customers_to_contact",
-    "value_to_contact", "retention_what_if_value",
-)  # fmt: skip
 
 
 def change_table(
