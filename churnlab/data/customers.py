@@ -33,12 +33,14 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.data.cleaning import CleaningReport
-from churnlab.data.readers import read_source
+from churnlab.data.dates import parse_date_column
+from churnlab.data.messages import option_hint
+from churnlab.data.options import source_options
+from churnlab.data.readers import describe_source, read_source
 from churnlab.data.validation import (
     clean_id_strings,
     format_examples,
     parse_date,
-    parse_dates,
     period_days,
     require_columns,
     to_numeric_column,
@@ -139,16 +141,19 @@ def _check_mapping(
         )
 
 
-def _parse(values: pd.Series, *, date_format: str | None, dayfirst: bool | None) -> pd.Series:
-    """Parse dates with an explicit format or day-first order, else with parse_dates."""
-    if (date_format is None and not dayfirst) or pd.api.types.is_datetime64_any_dtype(values):
-        return parse_dates(values)
-    text = values.astype("str").str.strip()
-    if date_format is not None:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-    else:
-        parsed = pd.to_datetime(text, dayfirst=True, format="mixed", errors="coerce")
-    return parsed.astype("datetime64[ns]")
+def _cutoff(
+    value: object, *, date_format: str | None, dayfirst: bool | None, timezone: str | None
+) -> pd.Timestamp:
+    """Read ``observation_end``: an ISO date always works, else the table's date options."""
+    if isinstance(value, str):
+        try:
+            stamp = pd.Timestamp(pd.to_datetime(value.strip(), format="ISO8601"))
+        except (TypeError, ValueError):
+            stamp = None
+        if stamp is not None:
+            return stamp.tz_convert(timezone or "UTC").tz_localize(None) if stamp.tzinfo else stamp
+    stamp = parse_date(value, name="observation_end", date_format=date_format, dayfirst=dayfirst)
+    return stamp.tz_convert(timezone or "UTC").tz_localize(None) if stamp.tzinfo else stamp
 
 
 def _present(values: pd.Series) -> pd.Series:
@@ -193,6 +198,7 @@ def load_customers(
     dayfirst: bool | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    timezone: str | None = None,
 ) -> LoadedCustomers:
     """Load a subscription customer table into churnlab's canonical columns and clean it.
 
@@ -229,13 +235,21 @@ def load_customers(
     revenue : str, optional
         Column of the revenue per period (e.g. Telco's ``Monthly Charge``).
     date_format : str, optional
-        ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``.
+        ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``; also read for a
+        text ``observation_end``.
     dayfirst : bool, optional
-        Read ambiguous dates such as ``03/04/2024`` as 3 April.
+        Read day/month dates such as ``03/04/2024`` as 3 April (True) or 4 March
+        (False). Dates are parsed by :func:`churnlab.data.dates.parse_date_column`,
+        as in ``load_transactions``: without ``date_format`` or ``dayfirst`` the data
+        must settle the order (a day above 12), otherwise the table is refused with
+        the option to pass.
     encoding : str, optional
         Text encoding of a CSV file, e.g. ``"latin-1"``.
     sheet : str or int, optional
         Sheet of an Excel workbook.
+    timezone : str, optional
+        Zone that timezone-aware dates are converted to before the zone is dropped;
+        default UTC.
 
     Returns
     -------
@@ -249,14 +263,16 @@ def load_customers(
         ``observation_end``, or ``encoding``/``sheet`` for a source they do not apply to.
     DataValidationError
         Missing columns, an empty source, no usable id, start date, tenure or churn
-        flag at all, non-numeric tenure or revenue, or every row dropped.
+        flag at all, non-numeric tenure or revenue, day/month dates that read both
+        ways (pass ``dayfirst`` or ``date_format``), or every row dropped.
     """
     where = "load_customers"
     _check_mapping(start=start, end=end, tenure=tenure, churned=churned)
+    reading = {"date_format": date_format, "dayfirst": dayfirst, "timezone": timezone}
+    source_options({"customer_id": customer_id, **reading, "encoding": encoding, "sheet": sheet})
     days = period_days(tenure_unit, name="tenure_unit")
-    cutoff = (
-        None if observation_end is None else parse_date(observation_end, name="observation_end")
-    )
+    cutoff = None if observation_end is None else _cutoff(observation_end, **reading)
+    source_name = describe_source(source)
     options = _read_options(source, encoding=encoding, sheet=sheet)
     raw = read_source(source, id_columns=[customer_id], read_options=options)
     if customer_id not in raw.columns and customer_id in raw.index.names:
@@ -288,14 +304,20 @@ def load_customers(
             fix="Map the churn column (e.g. 'Churn Label'), or recode it to Yes/No first.",
         )
     if start is not None:
-        canon[START] = _parse(raw[start], date_format=date_format, dayfirst=dayfirst)
-        canon[END] = _parse(raw[end], date_format=date_format, dayfirst=dayfirst)
+        # One table, one date format: start and end dates are read together, so a
+        # day above 12 in either column settles the order of both.
+        both = pd.concat([raw[start], raw[end]], ignore_index=True)
+        named = ", ".join(c for c in (start, end) if _present(raw[c]).any())
+        parsed = parse_date_column(both, **reading, column=named or start, where=source_name)
+        canon[START] = parsed.values.iloc[: len(raw)].to_numpy()
+        canon[END] = parsed.values.iloc[len(raw) :].to_numpy()
         _refuse_if_unusable(
             canon[START].notna(),
             raw[start],
             column=start,
             what="date",
-            fix="Check that it is the start date column, or pass date_format='%d/%m/%Y'.",
+            fix="Check that it is the start date column, or pass its format, e.g. "
+            f"{option_hint('date_format', '%d/%m/%Y')}.",
         )
         if cutoff is None:
             cutoff = pd.concat([canon[START], canon[END]]).max()
