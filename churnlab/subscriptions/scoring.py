@@ -281,9 +281,9 @@ def _sbg_caveats(model: Any, projection: pd.DataFrame, unit: str) -> list[str]:
         at = int(gap.idxmax())
         caveats.append(
             f"The retention model's curve differs from the observed one by up to "
-            f"{100 * gap.max():.0f} percentage points of survival (at {unit} {at}): it assumes each "
-            "subscriber keeps a fixed chance of leaving, which these data only roughly "
-            "follow. Residual values and the projection beyond the data are estimates."
+            f"{100 * gap.max():.0f} percentage points of survival (at {unit} {at}): it "
+            "assumes each subscriber keeps a fixed chance of leaving, which these data only "
+            "roughly follow. Residual values and the projection beyond the data are estimates."
         )
     return caveats
 
