@@ -355,17 +355,28 @@ def action_list(result: ScoringResult) -> pd.DataFrame:
     return listed[list(ACTION_COLUMNS)]
 
 
-def write_outputs(result: ScoringResult, folder: str | Path, *, keep_result: bool = True) -> Path:
+def write_outputs(
+    result: ScoringResult,
+    folder: str | Path,
+    *,
+    keep_result: bool = True,
+    table_file: str = SCORES_FILE,
+) -> Path:
     """Write ``scores.parquet`` and ``kpis.json`` (and the full result for the notebooks).
 
     Parameters
     ----------
     result : ScoringResult
+        Or any result with ``customers``, ``kpis`` and dataclass ``settings`` (the
+        contractual pass's ``SubscriberResult``).
     folder : str or Path
         The run folder.
     keep_result : bool, default True
         Also pickle the whole result to ``scoring.pkl`` (read by :func:`load_outputs`;
         the report runner removes it before publishing).
+    table_file : str, default "scores.parquet"
+        File name of the per-customer table (``subscribers.parquet`` for a
+        subscription run).
 
     Returns
     -------
@@ -373,7 +384,7 @@ def write_outputs(result: ScoringResult, folder: str | Path, *, keep_result: boo
         ``folder``.
     """
     folder = Path(folder)
-    result.customers.to_parquet(folder / SCORES_FILE)
+    result.customers.to_parquet(folder / table_file)
     kpis = {"settings": dataclasses.asdict(result.settings), **result.kpis}
     text = json.dumps(kpis, indent=2, sort_keys=True, default=str, allow_nan=False)
     (folder / KPIS_FILE).write_text(text + "\n", encoding="utf-8")
