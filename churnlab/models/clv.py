@@ -10,8 +10,6 @@ model's own time unit, so weekly data can never be silently treated as daily.
 
 from __future__ import annotations
 
-import copy
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,7 +17,8 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.data.validation import require_columns
-from churnlab.exceptions import ConfigError, ConvergenceWarning, ModelNotFittedError
+from churnlab.exceptions import ConfigError, ModelNotFittedError
+from churnlab.models.intervals import draw_models
 
 __all__ = ["customer_lifetime_value"]
 
@@ -119,52 +118,6 @@ def _clv_values(
     return factor[rows.purchase_codes] * spend[rows.spend_codes]
 
 
-def _draw_models(model: Any, n_draws: int, rng: np.random.Generator) -> list[Any]:
-    """Return copies of ``model`` with parameters drawn from its sampling distribution.
-
-    Parameters are drawn on the log scale, ``log θ ~ N(log θ̂, Σ / θ̂θ̂ᵀ)`` (the
-    delta-method covariance of the logs), so every draw stays positive.
-    """
-    params = pd.Series(model.params_, dtype=float)
-    cov = model.covariance_
-    cov = cov.loc[params.index, params.index] if isinstance(cov, pd.DataFrame) else cov
-    cov = np.asarray(cov, dtype=float)
-    if cov.shape != (len(params), len(params)):
-        raise ConfigError(
-            f"interval needs a {len(params)}x{len(params)} covariance_ for "
-            f"{type(model).__name__}, got shape {cov.shape}. Refit the model, or call with "
-            "interval=None."
-        )
-    values = params.to_numpy()
-    unknown = ~np.isfinite(np.diag(cov)) | ~np.all(np.isfinite(cov), axis=0)
-    if unknown.any():
-        warnings.warn(
-            f"{type(model).__name__} has no finite standard error for "
-            f"{', '.join(map(str, params.index[unknown]))} (an estimate at the edge of the "
-            "parameter space), so the CLV interval holds them fixed and understates the "
-            "uncertainty. Refit with a small penalizer (e.g. penalizer=0.01) for full intervals.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-        cov = np.where(unknown[:, None] | unknown[None, :], 0.0, cov)
-    log_cov = cov / np.outer(values, values)
-    log_cov = (log_cov + log_cov.T) / 2
-    eigval, eigvec = np.linalg.eigh(log_cov)
-    root = eigvec * np.sqrt(np.clip(eigval, 0.0, None))
-    draws = np.exp(np.log(values) + rng.standard_normal((n_draws, len(values))) @ root.T)
-    models = []
-    for row in draws:
-        clone = copy.copy(model)
-        clone.params_ = pd.Series(
-            row, index=params.index, name=getattr(model.params_, "name", None)
-        )
-        for name, value in zip(params.index, row, strict=True):
-            if not isinstance(getattr(type(clone), f"{name}_", None), property):
-                setattr(clone, f"{name}_", float(value))
-        models.append(clone)
-    return models
-
-
 def customer_lifetime_value(
     transaction_model: Any,
     spend_model: Any,
@@ -210,7 +163,8 @@ def customer_lifetime_value(
         Coverage of a parametric-bootstrap interval, e.g. 0.9. Parameters of
         both models are drawn from a normal approximation of their sampling
         distribution on the log scale (mean log of the estimates, covariance
-        from ``covariance_`` by the delta method), CLV is recomputed for each
+        from ``covariance_`` by the delta method; see
+        :func:`churnlab.models.intervals.draw_models`), CLV is recomputed for each
         draw and the interval is the central percentile range.
     n_draws : int, default 200
         Number of bootstrap draws when ``interval`` is given.
@@ -272,8 +226,14 @@ def customer_lifetime_value(
         return result
 
     rng = np.random.default_rng(random_state)
-    transaction_draws = _draw_models(transaction_model, n_draws, rng)
-    spend_draws = _draw_models(spend_model, n_draws, rng)
+    # The one bootstrap of churnlab (models.intervals): a parameter without a finite standard
+    # error is held fixed with a warning, so CLV ranges stay available for the other ones.
+    transaction_draws = draw_models(
+        transaction_model, n_draws, rng, unknown="fix", caller="customer_lifetime_value"
+    )
+    spend_draws = draw_models(
+        spend_model, n_draws, rng, unknown="fix", caller="customer_lifetime_value"
+    )
     quantiles = [(1 - interval) / 2, (1 + interval) / 2]
     lower = np.empty(len(data))
     upper = np.empty(len(data))
