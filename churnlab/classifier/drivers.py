@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from churnlab.classifier.phrases import REASONS, is_risky, reason_text
+from churnlab.classifier.phrases import MISSING_REASONS, REASONS, reason_text
 from churnlab.exceptions import DataValidationError
 
 __all__ = ["customer_reasons", "permutation_drivers"]
@@ -146,31 +146,61 @@ def customer_reasons(
     typical = ref[columns].median()
     base, effects = _effects(classifier, X, columns, typical, batch=batch)
     values = X[columns].to_numpy(dtype=float)
-    order = np.argsort(-effects, axis=1, kind="stable")
-    rows = []
-    for i in range(len(X)):
-        chosen: list[tuple[str, str, float]] = []
-        themes: set[str] = set()
-        for j in order[i]:
-            if effects[i, j] < min_effect or len(chosen) == top:
-                break
-            feature = columns[j]
-            theme = REASONS[feature].theme
-            if theme in themes or not is_risky(feature, values[i, j], typical.iloc[j]):
-                continue
-            text = reason_text(feature, values[i, j], typical.iloc[j])
-            if text and text not in {c[1] for c in chosen}:
-                chosen.append((feature, text, effects[i, j]))
-                themes.add(theme)
-        chosen += [("", "", np.nan)] * (top - len(chosen))
-        rows.append([x for feature, text, size in chosen for x in (text, feature, size)])
-    names = [f"{kind}_{k + 1}" for k in range(top) for kind in ("reason", "feature", "effect")]
-    out = pd.DataFrame(rows, index=X.index, columns=names)
-    out.insert(0, "churn_probability", base)
+    chosen = _choose(effects, values, columns, typical.to_numpy(dtype=float), top, min_effect)
+    out = pd.DataFrame({"churn_probability": base}, index=X.index)
+    rows = np.arange(len(X))
+    for k in range(top):
+        j = chosen[:, k]
+        has = j >= 0
+        safe = np.where(has, j, 0)
+        texts = np.full(len(X), "", dtype=object)
+        for feature_index in np.unique(safe[has]):
+            at = np.flatnonzero(has & (safe == feature_index))
+            feature, middle = columns[feature_index], typical.iloc[feature_index]
+            texts[at] = [reason_text(feature, v, middle) for v in values[at, feature_index]]
+        out[f"reason_{k + 1}"] = texts
+        out[f"feature_{k + 1}"] = np.where(has, np.asarray(columns, dtype=object)[safe], "")
+        out[f"effect_{k + 1}"] = np.where(has, effects[rows, safe], np.nan)
     ordered = ["churn_probability"] + [
         f"{kind}_{k + 1}" for kind in ("reason", "feature", "effect") for k in range(top)
     ]
     return out[ordered]
+
+
+def _choose(
+    effects: np.ndarray,
+    values: np.ndarray,
+    columns: list[str],
+    typical: np.ndarray,
+    top: int,
+    min_effect: float,
+) -> np.ndarray:
+    """Return the column positions of each customer's reasons (-1 where there is none).
+
+    Vectorised over customers: features are visited in order of decreasing effect;
+    one is taken when its effect reaches ``min_effect``, the customer's value is on
+    its risky side, its theme is not yet used and fewer than ``top`` are taken.
+    """
+    n, m = effects.shape
+    themes = pd.factorize(np.array([REASONS[c].theme for c in columns], dtype=object))[0]
+    missing_ok = np.array([REASONS[c].theme in MISSING_REASONS for c in columns])
+    high = np.array([REASONS[c].risky == "high" for c in columns])
+    with np.errstate(invalid="ignore"):
+        side = np.where(high, values > typical, values < typical) & ~np.isnan(typical)
+    risky = np.where(np.isnan(values), missing_ok, side)
+    usable = risky & (effects >= min_effect)
+    order = np.argsort(-effects, axis=1, kind="stable")
+    rows = np.arange(n)
+    used = np.zeros((n, int(themes.max()) + 1 if m else 1), dtype=bool)
+    count = np.zeros(n, dtype=np.int64)
+    chosen = np.full((n, top), -1, dtype=np.int64)
+    for k in range(m):
+        j = order[:, k]
+        take = usable[rows, j] & ~used[rows, themes[j]] & (count < top)
+        chosen[rows[take], count[take]] = j[take]
+        used[rows[take], themes[j[take]]] = True
+        count += take
+    return chosen
 
 
 def _proba(classifier: Any, X: pd.DataFrame) -> np.ndarray:
