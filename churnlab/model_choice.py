@@ -26,11 +26,12 @@ import pandas as pd
 from churnlab import config
 from churnlab.classifier.backtest import backtest, backtest_cutoffs
 from churnlab.classifier.metrics import evaluate_churn_scores
+from churnlab.classifier.sampled import classifier_for
 from churnlab.config import FREQUENCY, MONETARY_VALUE, RECENCY, T
 from churnlab.exceptions import ChurnlabError
 from churnlab.features.rfm import calibration_holdout_split
 from churnlab.models.bgnbd import BetaGeoModel
-from churnlab.models.evaluation import holdout_report
+from churnlab.models.comparison import best_model, comparison_table, fit_models
 from churnlab.models.gamma_gamma import GammaGammaModel
 from churnlab.models.mbgnbd import ModifiedBetaGeoModel
 from churnlab.models.pareto_nbd import ParetoNBDModel
@@ -79,6 +80,12 @@ def compare_transaction_models(
 ) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Fit every candidate on a calibration period, score it on the holdout, choose one.
 
+    The fits and scores come from :func:`churnlab.models.comparison.compare_models`'s
+    parts (:func:`~churnlab.models.comparison.fit_models`,
+    :func:`~churnlab.models.comparison.comparison_table`); the choice is
+    :func:`~churnlab.models.comparison.best_model`: the healthy model with the lowest
+    holdout MAE.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -93,44 +100,22 @@ def compare_transaction_models(
     Returns
     -------
     tuple
-        ``(table, model, calibration)``: one row per model (log-likelihood, AIC, holdout
-        MAE, RMSE, aggregate error %, ROC AUC and Brier of P(no purchase), health and
-        problems; ``attrs["chosen"]`` and ``attrs["caveats"]``), the chosen model fitted
+        ``(table, model, calibration)``: one row per model (log-likelihood, AIC, BIC,
+        holdout MAE, RMSE, aggregate error %, ROC AUC and Brier of P(no purchase), health
+        and problems; ``attrs["chosen"]`` and ``attrs["caveats"]``), the chosen model fitted
         on ``summary``, and the calibration fits with their split.
     """
     calibration_end = end - pd.Timedelta(weeks=settings.holdout_weeks)
     split = calibration_holdout_split(
         data, calibration_end=calibration_end, observation_end=end, time_unit=settings.time_unit
     )
-    cal = split[[f"{c}_cal" for c in (FREQUENCY, RECENCY, T)]].rename(
-        columns=lambda c: c.removesuffix("_cal")
-    )
-    cal.attrs["time_unit"] = settings.time_unit
-    rows, fitted = {}, {}
-    for name, cls in TRANSACTION_MODELS.items():
-        try:
-            model = _fit(cls, cal, settings)
-        except (ChurnlabError, ValueError, ArithmeticError) as exc:
-            rows[name] = {"healthy": False, "problems": f"the fit failed: {exc}"}
-            continue
-        fitted[name] = model
-        scores = holdout_report(model, split).scores["value"]
-        ok, problems = model_health(model)
-        k = len(model.params_)
-        rows[name] = {
-            "log_likelihood": float(model.log_likelihood_),
-            "aic": 2 * k - 2 * float(model.log_likelihood_),
-            "holdout_mae": float(scores["mae"]),
-            "holdout_rmse": float(scores["rmse"]),
-            "holdout_error_pct": float(scores.get("total_error_pct", np.nan)),
-            "roc_auc": float(scores.get("roc_auc", np.nan)),
-            "brier": float(scores.get("brier_score", np.nan)),
-            "healthy": ok,
-            "problems": " ".join(problems),
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
-    candidates = table[table["healthy"]] if table["healthy"].any() else table
-    chosen = str(candidates["holdout_mae"].astype(float).idxmin())
+    split.attrs["time_unit"] = settings.time_unit
+    candidates = {
+        name: cls(penalizer=settings.penalizer) for name, cls in TRANSACTION_MODELS.items()
+    }
+    fitted, failures = fit_models(split, candidates)
+    table = comparison_table(split, fitted, failures=failures)
+    chosen = best_model(table)
     caveats = []
     if not table["healthy"].any():
         caveats.append(
@@ -215,6 +200,7 @@ def choose_churn_source(
         result = backtest(
             data, train_cutoff=train_at, test_cutoff=test_at, horizon=horizon,
             time_unit=settings.time_unit, baselines=False, random_state=settings.random_state,
+            classifier=classifier_for(settings),
         )  # fmt: skip
     except (ChurnlabError, ValueError) as exc:
         source = "transaction model" if healthy else "classifier"

@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -31,9 +37,11 @@ from churnlab import config
 from churnlab.actions import contact_list
 from churnlab.classifier.backtest import score_customers
 from churnlab.classifier.drivers import customer_reasons
-from churnlab.config import CUSTOMER_ID, DATE
+from churnlab.classifier.sampled import classifier_for
+from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
+from churnlab.engine import as_table, execute, settle_floats
 from churnlab.exceptions import ConfigError
 from churnlab.features.rfm import rfm_summary
 from churnlab.kpis import base_kpis
@@ -102,6 +110,14 @@ class ScoringSettings:
         Seed of every stochastic step.
     currency : str, default ""
         ISO code of the amounts (e.g. "GBP"), used to format money on the pages.
+    classifier_sample : int, default 30000
+        Most training rows the churn classifier is fitted on (backtest and final fit).
+        Larger training sets are reduced to a stratified sample of whole customers
+        (:class:`~churnlab.classifier.sampled.SampledChurnClassifier`); smaller ones
+        are used whole.
+    classifier_threads : int, default 1
+        OpenMP threads of the classifier's fit and predictions (raise it on a
+        dedicated machine with millions of customers).
     """
 
     time_unit: str = "W"
@@ -117,6 +133,8 @@ class ScoringSettings:
     min_churn_probability: float = 0.3
     random_state: int = 42
     currency: str = ""
+    classifier_sample: int = 30_000
+    classifier_threads: int = 1
 
     def __post_init__(self) -> None:
         if self.time_unit not in config.TIME_UNIT_DAYS:
@@ -173,24 +191,57 @@ class ScoringResult:
     cleaning: Any = None
     dropped: pd.DataFrame | None = None
     models: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def _gaps(data: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
-    days = (
-        data[[CUSTOMER_ID, DATE]]
-        .assign(day=data[DATE].dt.normalize())
-        .drop_duplicates([CUSTOMER_ID, "day"])
+class _Stages:
+    """Wall time of each stage of the pass, in seconds (``ScoringResult.timings``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def gaps_expr(table: ir.Table, now: pd.Timestamp) -> ir.Table:
+    """Return the Ibis expression of total spend, days since the last and typical gap.
+
+    One group-by over distinct purchase days: ``typical_gap_days`` is the span from
+    the first to the last purchase day over the number of gaps between them (the
+    mean gap), ``days_since_last_purchase`` counts whole days from the last
+    purchase day to ``now``.
+    """
+    day = table[DATE].truncate("D")
+    days = table.group_by([CUSTOMER_ID, day.name("day")]).aggregate(spend=table[AMOUNT].sum())
+    seconds = days.day.epoch_seconds()
+    now_seconds = (now.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
+    per = days.group_by(CUSTOMER_ID).aggregate(
+        total_spend=days.spend.sum(), first=seconds.min(), last=seconds.max(), n=days.count()
     )
-    grouped = days.groupby(CUSTOMER_ID)["day"]
-    first, last, n = grouped.min(), grouped.max(), grouped.size()
-    typical = ((last - first).dt.days / (n - 1)).where(n > 1)
-    return pd.DataFrame(
-        {
-            "total_spend": data.groupby(CUSTOMER_ID)[config.AMOUNT].sum(),
-            "days_since_last_purchase": (now.normalize() - last).dt.days.astype("float64"),
-            "typical_gap_days": typical,
-        }
+    span_days = (per["last"] - per["first"]) / 86_400.0
+    return per.select(
+        per[CUSTOMER_ID],
+        per.total_spend.cast("float64").name("total_spend"),
+        ((ibis.literal(now_seconds) - per["last"]) / 86_400.0)
+        .round()
+        .cast("float64")
+        .name("days_since_last_purchase"),
+        ibis.ifelse(per.n > 1, span_days / (per.n - 1).cast("float64"), ibis.null())
+        .cast("float64")
+        .name("typical_gap_days"),
     )
+
+
+def _gaps(table: ir.Table, now: pd.Timestamp) -> pd.DataFrame:
+    frame = execute(gaps_expr(table, now)).set_index(CUSTOMER_ID)
+    frame.index = frame.index.astype(str)
+    return settle_floats(frame)
 
 
 def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings) -> pd.DataFrame:
@@ -215,90 +266,128 @@ def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings
     return clv[["clv", "clv_lower", "clv_upper"]]
 
 
-def score(
-    transactions: LoadedTransactions | pd.DataFrame, settings: ScoringSettings | None = None
-) -> ScoringResult:
+def _prepare(
+    transactions: Any, s: ScoringSettings
+) -> tuple[pd.DataFrame, ir.Table, pd.Timestamp, Any]:
+    """Return the log up to the observation end, as pandas and as one Ibis table.
+
+    A DataFrame (or ``LoadedTransactions``) becomes one in-memory table, registered
+    with DuckDB once for every query of the pass; a Parquet path, folder or glob (or
+    an Ibis table) is queried where it lies, and only the columns the KPIs need are
+    brought into pandas.
+    """
+    loaded = transactions if isinstance(transactions, LoadedTransactions) else None
+    if isinstance(transactions, (str, os.PathLike, ir.Table)):
+        source = as_table(transactions)
+        last = pd.Timestamp(execute(source[DATE].max()))
+        end = pd.Timestamp(s.observation_end) if s.observation_end else last
+        table = source.filter(source[DATE] <= end.to_pydatetime())
+        data = execute(table.select(CUSTOMER_ID, DATE, AMOUNT))
+        data[CUSTOMER_ID] = data[CUSTOMER_ID].astype(str)
+        return data, table, end, loaded
+    data = loaded.data if loaded is not None else transactions
+    end = pd.Timestamp(s.observation_end) if s.observation_end else data[DATE].max()
+    data = data[data[DATE] <= end].sort_values([DATE, CUSTOMER_ID], kind="stable")
+    data = data.reset_index(drop=True)
+    return data, as_table(data), end, loaded
+
+
+def score(transactions: Any, settings: ScoringSettings | None = None) -> ScoringResult:
     """Run the scoring pass.
 
     Parameters
     ----------
-    transactions : LoadedTransactions or pandas.DataFrame
-        Cleaned transactions in canonical columns (``load_transactions`` output).
+    transactions : LoadedTransactions, pandas.DataFrame, path or ibis.Table
+        Cleaned transactions in canonical columns (``load_transactions`` output), or
+        a Parquet file, folder or glob in canonical columns (queried by DuckDB where
+        it lies, out-of-core under :func:`churnlab.engine.configure`'s memory limit).
     settings : ScoringSettings, optional
         Default :class:`ScoringSettings()`.
 
     Returns
     -------
     ScoringResult
+        ``timings`` holds the wall time of each stage in seconds.
     """
     s = settings or ScoringSettings()
-    loaded = transactions if isinstance(transactions, LoadedTransactions) else None
-    data = loaded.data if loaded is not None else transactions
-    end = pd.Timestamp(s.observation_end) if s.observation_end else data[DATE].max()
-    data = data[data[DATE] <= end].sort_values([DATE, CUSTOMER_ID], kind="stable")
-    data = data.reset_index(drop=True)
+    stage = _Stages()
+    with stage("load"):
+        data, table, end, loaded = _prepare(transactions, s)
     now = end.normalize() + pd.Timedelta(days=1)
     caveats: list[str] = []
-    summary = rfm_summary(data, observation_end=end, time_unit=s.time_unit).sort_index()
+    with stage("rfm"):
+        summary = rfm_summary(table, observation_end=end, time_unit=s.time_unit).sort_index()
+        summary.index = summary.index.astype(str)
     horizon = (
         s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
     )
 
-    comparison, chosen, calibration = compare_transaction_models(data, summary, end=end, settings=s)
-    caveats += comparison.attrs["caveats"]
-    transaction = chosen
-    spend, spend_caveats = spend_model(summary, settings=s)
-    caveats += spend_caveats
+    with stage("model_choice"):
+        comparison, chosen, calibration = compare_transaction_models(
+            table, summary, end=end, settings=s
+        )
+        caveats += comparison.attrs["caveats"]
+        transaction = chosen
+        spend, spend_caveats = spend_model(summary, settings=s)
+        caveats += spend_caveats
 
-    scored = score_customers(
-        data, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
-        random_state=s.random_state,
-    )  # fmt: skip
-    churn_table, source, backtest, churn_caveats = choose_churn_source(
-        data, transaction, end=end, settings=s
-    )
-    caveats += churn_caveats
+    with stage("classifier"):
+        scored = score_customers(
+            table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
+            classifier=classifier_for(s), random_state=s.random_state,
+        )  # fmt: skip
+    with stage("backtest"):
+        churn_table, source, backtest, churn_caveats = choose_churn_source(
+            table, transaction, end=end, settings=s
+        )
+        caveats += churn_caveats
 
-    customers = summary.join(_gaps(data, now))
-    healthy = model_health(transaction)[0]
-    customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
-    customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
-    customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
-    customers = customers.join(_clv(transaction, spend, summary, s))
-    customers["clv"] = customers["clv"].clip(lower=0.0)
-    by_classifier = scored.churn_probability.reindex(customers.index)
-    by_model = transaction.probability_no_purchase(summary, horizon)
-    customers["churn_probability_classifier"] = by_classifier
-    customers["churn_probability_transaction_model"] = by_model
-    customers["churn_probability"] = by_classifier if source == "classifier" else by_model
-    customers["revenue_at_risk"] = customers["clv"] * customers["churn_probability"]
-    customers["segment"] = rfm_segments(summary)["segment"].astype("string")
-    regularity = scored.features["regularity"].reindex(customers.index)
-    health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
-    customers["health_tier"] = health["tier"].astype("string")
-    customers["health_score"] = health["health_score"]
-    retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
-    features = scored.features.reindex(columns=scored.train_features.columns)
-    explained = customer_reasons(scored.classifier, features, reference=retained)
-    for column in ("reason_1", "reason_2", "reason_3"):
-        text = explained[column] if column in explained else pd.Series(dtype="string")
-        customers[column] = text.reindex(customers.index).replace("", pd.NA).astype("string")
-    customers["action"] = contact_list(
-        customers, valuable_share=s.valuable_share, min_churn_probability=s.min_churn_probability
-    ).astype("string")
-    customers = customers[list(SCORE_COLUMNS)]
-    customers.index.name = CUSTOMER_ID
+    with stage("model_outputs"):
+        customers = summary.join(_gaps(table, now))
+        healthy = model_health(transaction)[0]
+        customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
+        customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
+        customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
+        customers = customers.join(_clv(transaction, spend, summary, s))
+        customers["clv"] = customers["clv"].clip(lower=0.0)
+        by_classifier = scored.churn_probability.reindex(customers.index)
+        by_model = transaction.probability_no_purchase(summary, horizon)
+        customers["churn_probability_classifier"] = by_classifier
+        customers["churn_probability_transaction_model"] = by_model
+        customers["churn_probability"] = by_classifier if source == "classifier" else by_model
+        customers["revenue_at_risk"] = customers["clv"] * customers["churn_probability"]
+    with stage("segments"):
+        customers["segment"] = rfm_segments(summary)["segment"].astype("string")
+        regularity = scored.features["regularity"].reindex(customers.index)
+        health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
+        customers["health_tier"] = health["tier"].astype("string")
+        customers["health_score"] = health["health_score"]
+    with stage("reasons"):
+        retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
+        features = scored.features.reindex(columns=scored.train_features.columns)
+        explained = customer_reasons(scored.classifier, features, reference=retained)
+        for column in ("reason_1", "reason_2", "reason_3"):
+            text = explained[column] if column in explained else pd.Series(dtype="string")
+            customers[column] = text.reindex(customers.index).replace("", pd.NA).astype("string")
+    with stage("segments"):
+        customers["action"] = contact_list(
+            customers,
+            valuable_share=s.valuable_share,
+            min_churn_probability=s.min_churn_probability,
+        ).astype("string")
+        customers = customers[list(SCORE_COLUMNS)]
+        customers.index.name = CUSTOMER_ID
 
-    with warnings.catch_warnings():
+    with stage("kpis"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kpis, monthly = base_kpis(
             data, customers, observation_end=end, churn_horizon_months=s.churn_horizon_months
         )
-    baseline = kpis["yearly_retention"]
-    what_if = what_if_retention(
-        transaction, spend, summary, points=[s.retention_points], horizon=36,
-        baseline_retention=baseline if baseline is not None and 0 < baseline < 1 else None,
-    )  # fmt: skip
+        baseline = kpis["yearly_retention"]
+        what_if = what_if_retention(
+            transaction, spend, summary, points=[s.retention_points], horizon=36,
+            baseline_retention=baseline if baseline is not None and 0 < baseline < 1 else None,
+        )  # fmt: skip
     kpis.update(
         retention_what_if_value=round(float(what_if["value_change"].iloc[0]), 2),
         retention_what_if_points=s.retention_points,
@@ -328,6 +417,7 @@ def score(
             "calibration": calibration,
             "scoring": scored,
         },
+        timings=stage.seconds,
     )
 
 

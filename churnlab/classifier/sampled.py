@@ -22,7 +22,7 @@ from churnlab.classifier.pipeline import ChurnClassifier
 from churnlab.config import CUSTOMER_ID
 from churnlab.exceptions import ConfigError
 
-__all__ = ["SampledChurnClassifier", "stratified_customer_sample"]
+__all__ = ["SampledChurnClassifier", "classifier_for", "stratified_customer_sample"]
 
 
 def _customer_codes(X: pd.DataFrame) -> np.ndarray:
@@ -145,3 +145,22 @@ class SampledChurnClassifier(ChurnClassifier):
         return [
             (np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k)) for k in range(self.cv)
         ]
+
+
+def classifier_for(settings: Any) -> SampledChurnClassifier:
+    """Return the churn classifier of the scoring pass for ``settings``.
+
+    Parameters
+    ----------
+    settings : ScoringSettings
+        ``classifier_sample`` (row bound), ``classifier_threads`` and ``random_state``.
+
+    Returns
+    -------
+    SampledChurnClassifier
+    """
+    return SampledChurnClassifier(
+        max_rows=getattr(settings, "classifier_sample", 30_000),
+        random_state=getattr(settings, "random_state", None),
+        n_threads=getattr(settings, "classifier_threads", 1),
+    )
