@@ -285,16 +285,22 @@ def pareto_integral_quadrature(
     with np.errstate(divide="ignore"):
         log_gap = np.log(np.abs(alpha - beta))
 
-    def log_f(u: np.ndarray) -> np.ndarray:
-        if u.ndim == 2:
+    # The integration variable is v = u - log(d + lo), so the width of a short interval,
+    # log1p((hi - lo) / (d + lo)), keeps full relative precision.
+    base = np.log(d + lo)
+
+    def log_f(v: np.ndarray) -> np.ndarray:
+        if v.ndim == 2:
+            u = base[:, None] + v
             return (1.0 - e_d[:, None]) * u - e_c[:, None] * np.logaddexp(log_gap[:, None], u)
+        u = base + v
         return (1.0 - e_d) * u - e_c * np.logaddexp(log_gap, u)
 
-    u_lo, u_hi = np.log(d + lo), np.log(d + hi)
+    u_lo, u_hi = np.zeros_like(base), np.log1p((hi - lo) / (d + lo))
     slope = 1.0 - e_d
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.clip(slope / e_c, 1e-300, 1 - 1e-16)
-        inner = log_gap + np.log(share) - np.log1p(-share)
+        inner = log_gap + np.log(share) - np.log1p(-share) - base
     u_star = np.where(slope <= 0, u_lo, np.where(slope >= e_c, u_hi, inner))
     u_star = np.clip(np.nan_to_num(u_star, nan=0.0, neginf=-np.inf), u_lo, u_hi)
     peak = log_f(u_star)
@@ -317,7 +323,7 @@ def pareto_integral_quadrature(
         width = (end - start) / _PANELS
         for k in range(_PANELS):
             centre = start + (k + 0.5) * width
-            u = centre[:, None] + 0.5 * width[:, None] * _GL_X[None, :]
+            u = base[:, None] + (centre[:, None] + 0.5 * width[:, None] * _GL_X[None, :])
             log_c = np.logaddexp(log_gap[:, None], u)  # log(c + y); u = log(d + y)
             log_w = (1.0 - e_d[:, None]) * u - e_c[:, None] * log_c - peak[:, None]
             w = np.exp(log_w) * (0.5 * width[:, None] * _GL_W)
