@@ -9,6 +9,8 @@ from churnlab.plotting.churn import (
     plot_gains,
     plot_lift,
 )
+from churnlab.plotting.comparison import plot_model_comparison
+from churnlab.plotting.exposure import plot_customer_exposure
 from churnlab.plotting.models import (
     plot_calibration_holdout,
     plot_clv_distribution,
@@ -48,12 +50,14 @@ __all__ = [
     "plot_cluster_profiles",
     "plot_clv_distribution",
     "plot_cohort_heatmap",
+    "plot_customer_exposure",
     "plot_date_coverage",
     "plot_engagement_before_churn",
     "plot_frequency_recency_matrix",
     "plot_gains",
     "plot_health_tiers",
     "plot_lift",
+    "plot_model_comparison",
     "plot_monthly_activity",
     "plot_order_values",
     "plot_probability_alive_history",
