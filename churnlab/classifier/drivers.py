@@ -72,27 +72,44 @@ def permutation_drivers(
     return table.sort_values("importance_mean", ascending=False)
 
 
+def _risky(values: np.ndarray, columns: list[str], typical: np.ndarray) -> np.ndarray:
+    """Return where each customer's value lies on the feature's risky side (see ``is_risky``)."""
+    missing_ok = np.array([REASONS[c].theme in MISSING_REASONS for c in columns], dtype=bool)
+    high = np.array([REASONS[c].risky == "high" for c in columns], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        side = np.where(high, values > typical, values < typical) & ~np.isnan(typical)
+    return np.where(np.isnan(values), missing_ok, side)
+
+
 def _effects(
-    classifier: Any, X: pd.DataFrame, columns: list[str], typical: pd.Series, *, batch: int
+    classifier: Any,
+    X: pd.DataFrame,
+    columns: list[str],
+    typical: pd.Series,
+    risky: np.ndarray,
+    *,
+    batch: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the base probability and how much setting each feature to typical lowers it.
 
-    All counterfactual copies of a block of customers are scored in one batched
-    prediction (``len(columns) + 1`` rows per customer), not one prediction per feature.
+    Only the (customer, feature) pairs that can become a reason (the value is on the
+    feature's risky side) are scored; the others stay NaN. All counterfactual rows
+    are scored in batched predictions of up to ``batch`` rows, not one prediction
+    per feature.
     """
-    base = np.empty(len(X))
-    effects = np.empty((len(X), len(columns)))
-    per_block = max(1, batch // (len(columns) + 1))
-    positions = [X.columns.get_loc(c) for c in columns]
-    for start in range(0, len(X), per_block):
-        block = X.iloc[start : start + per_block]
-        n = len(block)
-        stacked = pd.concat([block] * (len(columns) + 1), ignore_index=True)
-        for j, position in enumerate(positions):
-            stacked.iloc[(j + 1) * n : (j + 2) * n, position] = typical[columns[j]]
-        proba = _proba(classifier, stacked).reshape(len(columns) + 1, n)
-        base[start : start + n] = proba[0]
-        effects[start : start + n] = (proba[0] - proba[1:]).T
+    base = np.concatenate(
+        [_proba(classifier, X.iloc[start : start + batch]) for start in range(0, len(X), batch)]
+    )
+    effects = np.full((len(X), len(columns)), np.nan)
+    positions = np.array([X.columns.get_loc(c) for c in columns], dtype=np.int64)
+    middle = typical.to_numpy()
+    rows, features = np.nonzero(risky)
+    for start in range(0, len(rows), batch):
+        i, j = rows[start : start + batch], features[start : start + batch]
+        block = X.iloc[i].reset_index(drop=True)
+        for k in np.unique(j):
+            block.iloc[np.flatnonzero(j == k), positions[k]] = middle[k]
+        effects[i, j] = base[i] - _proba(classifier, block)
     return base, effects
 
 
@@ -144,9 +161,10 @@ def customer_reasons(
     ref = X if reference is None else reference.reindex(columns=X.columns)
     columns = [c for c in X.columns if c in REASONS and pd.api.types.is_numeric_dtype(X[c])]
     typical = ref[columns].median()
-    base, effects = _effects(classifier, X, columns, typical, batch=batch)
     values = X[columns].to_numpy(dtype=float)
-    chosen = _choose(effects, values, columns, typical.to_numpy(dtype=float), top, min_effect)
+    risky = _risky(values, columns, typical.to_numpy(dtype=float))
+    base, effects = _effects(classifier, X, columns, typical, risky, batch=batch)
+    chosen = _choose(effects, risky, columns, top, min_effect)
     out = pd.DataFrame({"churn_probability": base}, index=X.index)
     rows = np.arange(len(X))
     for k in range(top):
@@ -168,12 +186,7 @@ def customer_reasons(
 
 
 def _choose(
-    effects: np.ndarray,
-    values: np.ndarray,
-    columns: list[str],
-    typical: np.ndarray,
-    top: int,
-    min_effect: float,
+    effects: np.ndarray, risky: np.ndarray, columns: list[str], top: int, min_effect: float
 ) -> np.ndarray:
     """Return the column positions of each customer's reasons (-1 where there is none).
 
@@ -183,13 +196,9 @@ def _choose(
     """
     n, m = effects.shape
     themes = pd.factorize(np.array([REASONS[c].theme for c in columns], dtype=object))[0]
-    missing_ok = np.array([REASONS[c].theme in MISSING_REASONS for c in columns])
-    high = np.array([REASONS[c].risky == "high" for c in columns])
     with np.errstate(invalid="ignore"):
-        side = np.where(high, values > typical, values < typical) & ~np.isnan(typical)
-    risky = np.where(np.isnan(values), missing_ok, side)
-    usable = risky & (effects >= min_effect)
-    order = np.argsort(-effects, axis=1, kind="stable")
+        usable = risky & (effects >= min_effect)
+    order = np.argsort(-np.nan_to_num(effects, nan=-np.inf), axis=1, kind="stable")
     rows = np.arange(n)
     used = np.zeros((n, int(themes.max()) + 1 if m else 1), dtype=bool)
     count = np.zeros(n, dtype=np.int64)
