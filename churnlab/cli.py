@@ -34,10 +34,27 @@ EXIT_CODES: dict[type[BaseException], int] = {
 }
 
 
-#: Named reports that are not a run on the transaction log (``--preset``).
+#: Named reports that are not a run on the transaction log (``--preset``): the Telco
+#: walk-through is the contractual pages on the bundled Telco customer table plus the
+#: churn-reason page on its stated reasons.
 PRESETS: dict[str, dict[str, object]] = {
-    "telco": {"notebooks": "40", "data_source": "telco"},
+    "telco": {
+        "data_source": "telco",
+        "data": {"kind": "subscriptions"},
+        "notebook_parameters": {"40": {"reasons_source": "telco"}},
+    },
 }
+
+#: Customer-table columns (``--customers PATH``); same names as load_customers.
+_CUSTOMER_FLAGS = (
+    ("start", "COLUMN", "start date column, e.g. signup_date"),
+    ("end", "COLUMN", "end date column, empty while active, e.g. cancel_date"),
+    ("churned", "COLUMN", "churn flag column (Yes/No, 1/0), e.g. 'Churn Label'"),
+    ("tenure", "COLUMN", "tenure column (instead of start/end), e.g. 'Tenure in Months'"),
+    ("tenure-unit", "UNIT", "unit of the tenure: D, W or M (default M)"),
+    ("plan", "COLUMN", "plan or contract column, e.g. Contract"),
+    ("revenue", "COLUMN", "revenue per period column, e.g. 'Monthly Charge'"),
+)
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -76,8 +93,29 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--currency", help="ISO code of the amounts, e.g. EUR")
 
 
+def _add_customer_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--customers`` and the customer-table mapping (a subscription run)."""
+    group = parser.add_argument_group(
+        "a subscription table", "one row per customer: runs the contractual pages"
+    )
+    group.add_argument(
+        "--customers",
+        metavar="PATH",
+        help="customer table (CSV, Parquet, Excel); same as --data-source PATH --kind "
+        "subscriptions",
+    )
+    group.add_argument(
+        "--kind",
+        choices=("transactions", "subscriptions"),
+        help="what data_source is: a purchase log (default) or a customer table",
+    )
+    for name, metavar, text in _CUSTOMER_FLAGS:
+        group.add_argument(f"--{name}", metavar=metavar, help=text)
+
+
 def _data_options(args: argparse.Namespace) -> dict[str, object]:
-    names = (*config.SOURCE_OPTIONS, "currency")
+    customer = ("kind", "start", "end", "churned", "tenure", "tenure_unit", "plan", "revenue")
+    names = (*config.SOURCE_OPTIONS, "currency", *customer)
     values = {name: getattr(args, name, None) for name in names}
     if isinstance(values.get("sheet"), str) and values["sheet"].isdigit():
         values["sheet"] = int(values["sheet"])
@@ -95,7 +133,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="a named report: telco = the Telco churn-reason walk-through",
+        help="a named report: telco = the subscription pages and the churn-reason page on "
+        "the bundled Telco customer table",
     )
     report.add_argument("--notebooks", help="comma-separated notebook numbers, e.g. 00,20")
     report.add_argument("--notebooks-dir", type=Path, help="folder of the notebooks")
@@ -123,6 +162,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         help="notebook parameter, e.g. -p time_unit=M or -p 40.n_themes=6",
     )
     _add_data_options(report)
+    _add_customer_options(report)
 
 
 def _add_score(sub: argparse._SubParsersAction) -> None:
@@ -184,13 +224,18 @@ def report_config_from_args(args: argparse.Namespace) -> object:
             "config file: 'parameters' must be a table of name = value pairs, got "
             f"{values['parameters']!r}."
         )
-    if args.preset:
-        preset = PRESETS[args.preset]
-        values.setdefault("notebooks", preset["notebooks"])
-        values.setdefault("parameters", {})["data_source"] = preset["data_source"]
     data = values.get("data") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"report config: 'data' must be a table of options, got {data!r}.")
+    if args.preset:
+        preset = PRESETS[args.preset]
+        values.setdefault("parameters", {})["data_source"] = preset["data_source"]
+        data = {**data, **preset["data"]}
+        for key, extra in preset["notebook_parameters"].items():
+            values.setdefault("notebook_parameters", {}).setdefault(key, {}).update(extra)
+    if getattr(args, "customers", None):
+        values.setdefault("parameters", {})["data_source"] = args.customers
+        data = {**data, "kind": "subscriptions"}
     values["data"] = {**data, **_data_options(args)}
     params = dict(values.get("parameters") or {})
     per_notebook = {k: dict(v) for k, v in (values.get("notebook_parameters") or {}).items()}

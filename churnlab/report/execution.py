@@ -44,6 +44,12 @@ from churnlab.scoring import (
     score,
     write_outputs,
 )
+from churnlab.subscriptions.scoring import (
+    SUBSCRIBER_HEADLINE_KPIS,
+    SUBSCRIBERS_FILE,
+    SubscriberSettings,
+    score_subscribers,
+)
 
 __all__ = ["execute_run"]
 
@@ -223,15 +229,19 @@ def _scoring_pass(
 ) -> _NotebookFailure | None:
     """Run the one scoring pass into the run folder; a failure is returned, not raised."""
     loaded, settings = scoring
+    subscriptions = isinstance(settings, SubscriberSettings)
     begin = time.monotonic()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = score(loaded, settings)
-        write_outputs(result, folder)
-        actions = action_list(result)
-        actions.index = mask_ids(actions.index, enabled=mask)
-        spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE, float_format="%.4f")
+            result = (score_subscribers if subscriptions else score)(loaded, settings)
+        if subscriptions:
+            write_outputs(result, folder, table_file=SUBSCRIBERS_FILE)
+        else:
+            write_outputs(result, folder)
+            actions = action_list(result)
+            actions.index = mask_ids(actions.index, enabled=mask)
+            spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE, float_format="%.4f")
     except (Exception, RunTimeout, RunInterrupted) as exc:
         _disarm_run_timer()
         reason = str(exc) if isinstance(exc, RunInterrupted | RunTimeout) else repr(exc)
@@ -241,6 +251,22 @@ def _scoring_pass(
             cell=None,
             execution_count=None,
         )
+    if subscriptions:
+        manifest["kpis"].update(
+            {k: result.kpis[k] for k in SUBSCRIBER_HEADLINE_KPIS if k in result.kpis}
+        )
+        manifest["scoring"] = {
+            "seconds": round(time.monotonic() - begin, 2),
+            "kind": "subscriptions",
+            "model": "shifted-beta-geometric",
+            "sbg_alpha": result.kpis["sbg_alpha"],
+            "sbg_beta": result.kpis["sbg_beta"],
+            "currency": settings.currency,
+            "caveats": result.caveats,
+            "files": [SUBSCRIBERS_FILE, KPIS_FILE],
+        }
+        logger.info("contractual scoring pass done in %.1f s", manifest["scoring"]["seconds"])
+        return None
     manifest["kpis"].update({k: result.kpis[k] for k in HEADLINE_KPIS if k in result.kpis})
     manifest["scoring"] = {
         "seconds": round(time.monotonic() - begin, 2),
@@ -279,7 +305,9 @@ def execute_run(
     deadline : float or None
         ``time.monotonic()`` value when the whole run must stop.
     scoring : tuple, optional
-        ``(LoadedTransactions, ScoringSettings)`` of the run's one scoring pass; its
+        ``(LoadedTransactions, ScoringSettings)`` of the run's one scoring pass (or
+        ``(LoadedCustomers, SubscriberSettings)`` of a subscription run, which writes
+        ``subscribers.parquet``); its
         ``scores.parquet`` and ``kpis.json`` are written into the run folder before
         any notebook runs, and its headline KPIs go into the manifest.
 
@@ -309,6 +337,7 @@ def execute_run(
         "versions": versions,
         "timeouts": {"cell": config.cell_timeout, "run": config.run_timeout},
         "reproduce": reproduce_command(config),
+        "kind": config.kind,
         "scope": "subset" if config.notebooks else "full",
         "notebooks": [{"name": p.name, "status": "not run"} for p in plans],
         "kpis": {},

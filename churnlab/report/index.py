@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from churnlab.kpis import HEADLINE_KPIS, KPI_GLOSSARY, kpi_label
-from churnlab.report.formatting import format_kpi
+from churnlab.report.formatting import format_kpi, format_money
+from churnlab.subscriptions.scoring import SUBSCRIBER_HEADLINE_KPIS, SUBSCRIBER_KPI_GLOSSARY
 
 __all__ = [
     "latest_run",
@@ -73,14 +74,31 @@ def read_manifests(output_dir: Path) -> list[dict]:
 SUMMARY_PAGE = "90-executive-summary.html"
 
 
-def _kpi_items(kpis: Mapping[str, object], currency: str) -> str:
+def _kpi_items(kpis: Mapping[str, object], currency: str, kind: str = "transactions") -> str:
     return "".join(
-        f"<li>{_e(kpi_label(k))}: <strong>{_e(_format(k, v, currency))}</strong></li>"
+        f"<li>{_e(_label(k, kind))}: <strong>{_e(_format(k, v, currency, kind))}</strong></li>"
         for k, v in kpis.items()
     )
 
 
-def _format(name: str, value: object, currency: str) -> str:
+def _label(name: str, kind: str) -> str:
+    if kind == "subscriptions" and name in SUBSCRIBER_KPI_GLOSSARY:
+        return SUBSCRIBER_KPI_GLOSSARY[name][0]
+    return kpi_label(name)
+
+
+def _format(name: str, value: object, currency: str, kind: str = "transactions") -> str:
+    if kind == "subscriptions" and name in SUBSCRIBER_KPI_GLOSSARY:
+        number_kind = SUBSCRIBER_KPI_GLOSSARY[name][1]
+        if value is None:
+            return "–"
+        if number_kind == "money":
+            return format_money(float(value), currency)
+        if number_kind == "percent":
+            return f"{float(value):.1%}"
+        if number_kind == "count":
+            return f"{int(value):,}"
+        return f"{float(value):,.1f}"
     if name in KPI_GLOSSARY:
         return format_kpi(name, value, currency)
     if isinstance(value, float):
@@ -93,15 +111,24 @@ def _kpi_list(run: Mapping[str, object]) -> str:
     if not kpis:
         return "—"
     currency = (run.get("scoring") or {}).get("currency", "")
-    head = {k: kpis[k] for k in HEADLINE_KPIS if k in kpis} or dict(list(kpis.items())[:5])
+    kind = str(run.get("kind", "transactions"))
+    names = SUBSCRIBER_HEADLINE_KPIS if kind == "subscriptions" else HEADLINE_KPIS
+    head = {k: kpis[k] for k in names if k in kpis} or dict(list(kpis.items())[:5])
     rest = {k: v for k, v in kpis.items() if k not in head}
     more = (
-        f"<details><summary>{len(rest)} more</summary><ul>{_kpi_items(rest, currency)}</ul>"
-        "</details>"
+        f"<details><summary>{len(rest)} more</summary><ul>{_kpi_items(rest, currency, kind)}"
+        "</ul></details>"
         if rest
         else ""
     )
-    return f"<ul>{_kpi_items(head, currency)}</ul>{more}"
+    return f"<ul>{_kpi_items(head, currency, kind)}</ul>{more}"
+
+
+#: How the index names the kind of a run's data.
+KIND_LABELS = {
+    "transactions": "Transaction log",
+    "subscriptions": "Subscriptions (customer table)",
+}
 
 
 def scope(run: Mapping[str, object]) -> str:
@@ -113,14 +140,15 @@ def scope(run: Mapping[str, object]) -> str:
 
 
 def _data(run: Mapping[str, object]) -> str:
-    parts = []
+    kind = str(run.get("kind", "transactions"))
+    parts = [f"<strong>{_e(KIND_LABELS.get(kind, kind))}</strong>"]
     for source, facts in (run.get("data") or {}).items():
         name = Path(str(source)).name
         customers = facts.get("customers")
         span = f"{facts.get('first_date', '')} to {facts.get('last_date', '')}"
         count = f", {customers:,} customers" if isinstance(customers, int) else ""
         parts.append(f"{_e(name)}{_e(count)}<br><small>{_e(span)}</small>")
-    return "<br>".join(parts) or "—"
+    return "<br>".join(parts)
 
 
 def _links(run: Mapping[str, object], prefix: str) -> str:
@@ -183,9 +211,12 @@ def write_index(output_dir: Path) -> Path:
     if latest:
         summary = output_dir / latest / SUMMARY_PAGE
         link = f"{latest}/{SUMMARY_PAGE}" if summary.exists() else f"{latest}/index.html"
+        kind = next(
+            (str(r.get("kind", "transactions")) for r in runs if r["_folder"] == latest), ""
+        )
         lead = (
             f'<p class="lead"><a class="summary" href="{_e(link)}">Read the executive summary '
-            f"of the latest complete run</a> ({_e(latest)})</p>"
+            f"of the latest complete run</a> ({_e(latest)}, {_e(KIND_LABELS.get(kind, kind))})</p>"
         )
     table = (
         "<table><thead><tr><th>Run</th><th>Started (UTC)</th><th>Status</th><th>Scope</th>"
@@ -221,6 +252,7 @@ def write_run_page(run_dir: Path, manifest: Mapping[str, object]) -> Path:
         f" · {_e(manifest.get('duration_seconds', ''))} s</p>"
         + (f"<p><strong>Error:</strong> {_e(error.get('message', ''))}</p>" if error else "")
         + f"<h2>Reports</h2>{_links(manifest, '')}"
+        + f"<h2>Data</h2><p>{_data(manifest)}</p>"
         + f"<h2>Headline KPIs</h2>{_kpi_list(manifest)}"
         + '<p><a href="../index.html">All runs</a></p>'
     )

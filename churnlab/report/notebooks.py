@@ -170,6 +170,57 @@ def _literal_assignments(source: str) -> dict[str, object]:
     return found
 
 
+#: Sub-folder of ``notebooks_dir`` with the pages of a subscription run.
+CONTRACTUAL_DIR = "contractual"
+#: The churn-reason page, added to a subscription run that names its ``reasons_source``.
+REASONS_PAGE = "40"
+
+
+def run_notebooks(config: ReportConfig) -> list[Path]:
+    """Return the notebooks a run can select from, by the kind of its data.
+
+    A transaction log runs ``notebooks_dir/NN-*.ipynb``. A customer table
+    (``[data] kind = "subscriptions"``) runs the contractual pages in
+    ``notebooks_dir/contractual``, plus the churn-reason page 40 when the run gives it
+    a ``reasons_source`` (``-p 40.reasons_source=telco``, as ``--preset telco`` does).
+
+    Parameters
+    ----------
+    config : ReportConfig
+        The validated run config.
+
+    Returns
+    -------
+    list of Path
+        In page order (by number).
+
+    Raises
+    ------
+    ConfigError
+        If a folder holds no notebooks, or the reasons page is asked for on a customer
+        table other than the bundled Telco one (its stated reasons are read from Telco).
+    """
+    if config.kind != "subscriptions":
+        return discover_notebooks(config.notebooks_dir)
+    paths = discover_notebooks(config.notebooks_dir / CONTRACTUAL_DIR)
+    reasons = [
+        p
+        for p in discover_notebooks(config.notebooks_dir)
+        if p.stem[:2] == REASONS_PAGE
+        and any(
+            "reasons_source" in config.notebook_parameters.get(key, {})
+            for key in (p.stem[:2], p.stem)
+        )
+    ]
+    if reasons and config.parameters.data_source != "telco":
+        raise ConfigError(
+            f"the churn-reason page {reasons[0].stem!r} reads stated reasons next to the "
+            "bundled Telco table only; on another customer table leave out "
+            "-p 40.reasons_source=... (the contractual pages run without it)."
+        )
+    return sorted(paths + reasons, key=lambda p: p.name)
+
+
 def _select(paths: list[Path], wanted: tuple[str, ...]) -> list[Path]:
     if not wanted:
         return paths
@@ -237,7 +288,7 @@ def plan_run(
         Naming the notebook and the parameter that is unknown, missing or mistyped.
     """
     _check_kernel(config.kernel_name)
-    paths = _select(discover_notebooks(config.notebooks_dir), config.notebooks)
+    paths = _select(run_notebooks(config), config.notebooks)
     runner_values = runner_values or {}
     per_notebook = dict(config.notebook_parameters)
     known_keys = {p.stem[:2] for p in paths} | {p.stem for p in paths}

@@ -34,6 +34,9 @@ __all__ = [
 #: Bundled sources that are customer snapshots, not transaction logs (run them as
 #: their own report, e.g. ``churnlab report --preset telco``).
 SNAPSHOT_SOURCES = frozenset({"telco"})
+#: Kinds of run data (``[data] kind``): a purchase log, or a customer table with one row
+#: per subscriber, which runs the contractual pages (``notebooks/contractual``).
+DATA_KINDS = ("transactions", "subscriptions")
 #: Names of the bundled sources; any other ``*_source`` value is a path.
 BUNDLED_SOURCES = frozenset({"online_retail", "cdnow"}) | SNAPSHOT_SOURCES
 
@@ -138,13 +141,30 @@ def check_data_options(values: object) -> dict[str, object]:
     ConfigError
         For a value that is not a table, an unknown option or a bad value.
     """
+    from churnlab.data.customers import CUSTOMER_OPTIONS, check_customer_options
     from churnlab.data.options import source_options
 
     if not isinstance(values, Mapping):
         raise ConfigError(f"report config: 'data' must be a table of options, got {values!r}.")
     options = dict(values)
     currency = options.pop("currency", None)
+    kind = options.pop("kind", None) or "transactions"
+    if kind not in DATA_KINDS:
+        raise ConfigError(
+            f'report config: data kind {kind!r} is not known. Use kind = "transactions" for '
+            'a purchase log or kind = "subscriptions" for a customer table with start and '
+            "end dates or a tenure and churn flag (CLI: --customers PATH)."
+        )
+    customer = {k: options.pop(k) for k in CUSTOMER_OPTIONS if k in options}
+    if customer and kind != "subscriptions":
+        raise ConfigError(
+            f"report config: {', '.join(repr(k) for k in customer)} describe a customer table; "
+            'add kind = "subscriptions" to the [data] table (CLI: --customers PATH), or '
+            "leave them out for a transaction log."
+        )
     checked = source_options(options)
+    if kind == "subscriptions":
+        checked = {"kind": kind, **checked, **check_customer_options(customer)}
     if currency not in (None, ""):
         if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
             raise ConfigError(
@@ -279,7 +299,8 @@ _CONFIG_KEYS = {
     "progress": "show progress bars",
     "parameters": "table of notebook parameters",
     "notebook_parameters": "table of per-notebook parameter tables",
-    "data": "table of column mapping and reading options of data_source, and its currency",
+    "data": "table of column mapping and reading options of data_source, its currency and "
+    "kind ('transactions' or 'subscriptions')",
 }
 
 
@@ -314,7 +335,10 @@ class ReportConfig:
         How to read ``data_source``: the column mapping and reading options of
         :data:`churnlab.config.SOURCE_OPTIONS` (``customer_id = "Kunde"``,
         ``date_format = "%d.%m.%Y"``, ``encoding = "latin-1"``, ...) and ``currency``,
-        the ISO code of the amounts (e.g. ``"EUR"``), used to format money.
+        the ISO code of the amounts (e.g. ``"EUR"``), used to format money. With
+        ``kind = "subscriptions"`` the source is a customer table and the mapping also
+        takes ``start``, ``end``, ``churned``, ``tenure``, ``tenure_unit``, ``plan``
+        and ``revenue`` (:func:`churnlab.data.load_customers`).
     """
 
     parameters: ReportParameters = field(default_factory=ReportParameters)
@@ -328,6 +352,11 @@ class ReportConfig:
     progress: bool = True
     notebook_parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     data: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """The run's data kind: ``"transactions"`` or ``"subscriptions"``."""
+        return str(self.data.get("kind", "transactions"))
 
     def __post_init__(self) -> None:
         where = "report config"

@@ -50,6 +50,7 @@ from churnlab.report.run_info import (
 )
 from churnlab.report.tables import MASK_KEY_VARIABLE
 from churnlab.scoring import ScoringSettings
+from churnlab.subscriptions.scoring import SubscriberSettings, load_subscribers
 
 __all__ = [
     "RunResult",
@@ -90,6 +91,8 @@ def _file_sha256(path: Path) -> str:
 
 
 _LOADED: dict[tuple, LoadedTransactions] = {}
+#: Currency of the bundled customer tables (IBM Telco charges are US dollars).
+_CUSTOMER_CURRENCIES = {"telco": "USD"}
 
 
 def load_transactions_for_run(
@@ -134,6 +137,7 @@ def load_data(
     sample_customers: int = 0,
     random_state: int = 0,
     options: Mapping[str, object] | None = None,
+    observation_end: str = "",
 ) -> pd.DataFrame:
     """Load a run's input the way its notebooks will, to validate it up front.
 
@@ -148,15 +152,26 @@ def load_data(
     random_state : int, default 0
         As the notebooks receive it.
     options : mapping, optional
-        The run's ``[data]`` options.
+        The run's ``[data]`` options; ``kind = "subscriptions"`` loads a customer table
+        (:func:`churnlab.subscriptions.scoring.load_subscribers`).
+    observation_end : str, default ""
+        The run's observation end (used for customer tables).
 
     Returns
     -------
     pandas.DataFrame
-        Transactions (or the snapshot table).
+        Transactions (or the snapshot or customer table).
     """
     from churnlab import datasets
 
+    if (options or {}).get("kind") == "subscriptions":
+        return load_subscribers(
+            source,
+            sample_customers=sample_customers,
+            random_state=random_state,
+            observation_end=observation_end,
+            **dict(options or {}),
+        ).data
     if snapshot:
         if source == "telco":
             return datasets.load_telco()
@@ -198,12 +213,14 @@ def validate_data(
         source = plan.data_source
         if source in facts:
             continue
-        snapshot = source in SNAPSHOT_SOURCES
+        subscriptions = (options or {}).get("kind") == "subscriptions"
+        snapshot = source in SNAPSHOT_SOURCES and not subscriptions
+        end = str(plan.parameters.get("observation_end", "") or "")
         sample = int(
             plan.parameters.get("sample_customers", plan.declared.get("sample_customers") or 0)
         )
         seed = plan.parameters.get("random_state", plan.declared.get("random_state", 0))
-        key = (source, snapshot, sample, int(seed or 0), _source_stamp(source), str(options))
+        key = (source, snapshot, sample, int(seed or 0), _source_stamp(source), str(options), end)
         if key in _FACTS_CACHE:
             facts[source] = dict(_FACTS_CACHE[key])
             continue
@@ -214,6 +231,7 @@ def validate_data(
                 sample_customers=sample,
                 random_state=int(seed or 0),
                 options=options,
+                **({"observation_end": end} if subscriptions else {}),
             )
         except ChurnlabError:
             raise
@@ -228,9 +246,12 @@ def validate_data(
             info["customers"] = int(frame["customer_id"].nunique())
         elif frame.index.name == "customer_id":
             info["customers"] = int(frame.index.nunique())
-        if "date" in frame.columns and len(frame):
-            info["first_date"] = str(frame["date"].min().date())
-            info["last_date"] = str(frame["date"].max().date())
+        dates = "start" if subscriptions else "date"
+        if dates in frame.columns and len(frame) and frame[dates].notna().any():
+            info["first_date"] = str(frame[dates].min().date())
+            info["last_date"] = str(frame[dates].max().date())
+        if subscriptions:
+            info["kind"] = "subscriptions"
         if sample:
             info["sample_customers"] = sample
         info["fingerprint"] = data_fingerprint(frame)
@@ -402,10 +423,21 @@ def _mask_key_for_run() -> Iterator[None]:
         os.environ.pop(MASK_KEY_VARIABLE, None)
 
 
-def _previous_kpis(output_dir: Path) -> str:
-    """Return the KPIs of the latest complete run as JSON (read with the lock held)."""
+def _previous_kpis(output_dir: Path, kind: str = "transactions") -> str:
+    """Return the KPIs of the latest complete run of the same data kind as JSON.
+
+    Read with the lock held. A subscription run is never compared with a run on a
+    transaction log, nor the other way round.
+    """
     latest = latest_run(output_dir)
-    previous = next((m for m in read_manifests(output_dir) if m["_folder"] == latest), {})
+    runs = [
+        m
+        for m in read_manifests(output_dir)
+        if m.get("kind", "transactions") == kind
+        and m.get("status") == "succeeded"
+        and m.get("scope", "full") == "full"
+    ]
+    previous = next((m for m in runs if m["_folder"] == latest), runs[0] if runs else {})
     return json.dumps(previous.get("kpis", {}), sort_keys=True)
 
 
@@ -446,7 +478,7 @@ def run_report(config: ReportConfig) -> RunResult:
                 run_id = _new_run_id(output_dir)
                 runner_values = {
                     "run_id": run_id,
-                    "previous_kpis": _previous_kpis(output_dir),
+                    "previous_kpis": _previous_kpis(output_dir, config.kind),
                     "run_dir": str(output_dir.resolve() / f".tmp-{run_id}"),
                 }
                 plans = [
@@ -477,6 +509,16 @@ def _scoring_input(config: ReportConfig, plans: list[NotebookPlan]) -> tuple | N
     if not any("run_dir" in p.declared for p in plans):
         return None
     params = config.parameters
+    if config.kind == "subscriptions":
+        loaded = load_subscribers(
+            params.data_source,
+            sample_customers=params.sample_customers,
+            random_state=params.random_state,
+            observation_end=params.observation_end,
+            **dict(config.data),
+        )
+        currency = config.data.get("currency") or _CUSTOMER_CURRENCIES.get(params.data_source, "")
+        return loaded, SubscriberSettings.from_mapping({**params.as_dict(), "currency": currency})
     if params.data_source in SNAPSHOT_SOURCES:
         return None
     loaded = load_transactions_for_run(

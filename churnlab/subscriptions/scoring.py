@@ -42,6 +42,7 @@ from churnlab.subscriptions.cohorts import (
 from churnlab.subscriptions.survival import retention_by_tenure, survival_curve
 
 __all__ = [
+    "SUBSCRIBERS_FILE",
     "SUBSCRIBER_COLUMNS",
     "SUBSCRIBER_HEADLINE_KPIS",
     "SUBSCRIBER_KPI_GLOSSARY",
@@ -93,6 +94,8 @@ SUBSCRIBER_KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
 #: The headline KPIs of a subscription run, in reading order (summary, manifest, index).
 SUBSCRIBER_HEADLINE_KPIS = tuple(SUBSCRIBER_KPI_GLOSSARY)
 
+#: File of the per-subscriber table in a run folder (next to ``kpis.json``).
+SUBSCRIBERS_FILE = "subscribers.parquet"
 #: Columns of ``subscribers.parquet``, in order.
 SUBSCRIBER_COLUMNS = (
     "start", "end", "tenure", "churned", "plan", "revenue", "cohort", "renewals",
