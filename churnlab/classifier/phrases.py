@@ -10,10 +10,11 @@ Each behaviour feature that may be given as a reason has
   so a reason never contradicts the customer's own numbers ("only 17 purchases
   (typical 3)" cannot happen);
 * a **sentence** built from the customer's value and the typical one, in words an
-  account manager would use.
+  account manager would use, with money in the run's currency.
 
 Features not in the table (model units such as ``recency`` and ``T``, or values
-that are ambiguous such as ``clv``) are never given as reasons.
+that are ambiguous such as ``clv`` and ``monetary_value``, which is 0 for every
+one-time buyer) are never given as reasons.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from churnlab.money import format_money
 
 __all__ = ["MISSING_REASONS", "REASONS", "THEME_LABELS", "Reason", "reason_text", "theme_label"]
 
@@ -38,79 +41,83 @@ class Reason:
     risky : {"high", "low"}
         Which side of the typical value counts as a risk.
     say : callable
-        ``say(value, typical) -> str``.
+        ``say(value, typical, money) -> str``, where ``money(amount)`` formats an
+        amount in the run's currency.
     """
 
     theme: str
     risky: str
-    say: Callable[[float, float], str]
+    say: Callable[[float, float, Callable[[float], str]], str]
 
 
 def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _products(value: float) -> str:
+    return f"{_n(value)} different product" + ("" if round(value) == 1 else "s")
+
+
 REASONS: dict[str, Reason] = {
     "days_since_last": Reason(
-        "recency", "high", lambda v, t: f"no purchase for {_n(v)} days (typically {_n(t)})"
+        "recency", "high", lambda v, t, m: f"no purchase for {_n(v)} days (typically {_n(t)})"
     ),
     "gap_ratio": Reason(
         "recency",
         "high",
-        lambda v, t: f"silent {v:.1f} times longer than their usual gap between purchases",
+        lambda v, t, m: f"silent {v:.1f} times longer than their usual gap between purchases",
     ),
     "orders_change_pct": Reason(
-        "trend", "low", lambda v, t: f"ordered {abs(v):.0f}% less than in the quarter before"
+        "trend", "low", lambda v, t, m: f"ordered {abs(v):.0f}% less than in the quarter before"
     ),
     "spend_change_pct": Reason(
-        "trend", "low", lambda v, t: f"spent {abs(v):.0f}% less than in the quarter before"
+        "trend", "low", lambda v, t, m: f"spent {abs(v):.0f}% less than in the quarter before"
     ),
     "orders_last": Reason(
         "frequency",
         "low",
-        lambda v, t: f"{_n(v)} orders in the last quarter (typically {_n(t)})",
+        lambda v, t, m: f"{_n(v)} orders in the last quarter (typically {_n(t)})",
     ),
     "frequency": Reason(
-        "frequency", "low", lambda v, t: f"only {_n(v)} repeat purchases so far (typically {_n(t)})"
+        "frequency",
+        "low",
+        lambda v, t, m: f"only {_n(v)} repeat purchases so far (typically {_n(t)})",
     ),
     "n_orders": Reason(
-        "frequency", "low", lambda v, t: f"only {_n(v)} orders so far (typically {_n(t)})"
+        "frequency", "low", lambda v, t, m: f"only {_n(v)} orders so far (typically {_n(t)})"
     ),
     "ipt_mean_days": Reason(
-        "rhythm", "high", lambda v, t: f"buys every {_n(v)} days on average (typically {_n(t)})"
+        "rhythm", "high", lambda v, t, m: f"buys every {_n(v)} days on average (typically {_n(t)})"
     ),
-    "ipt_cv": Reason("rhythm", "high", lambda v, t: "buys at irregular intervals"),
-    "ipt_std_days": Reason("rhythm", "high", lambda v, t: "buys at irregular intervals"),
-    "regularity": Reason("rhythm", "low", lambda v, t: "buys at irregular intervals"),
+    "ipt_cv": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
+    "ipt_std_days": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
+    "regularity": Reason("rhythm", "low", lambda v, t, m: "buys at irregular intervals"),
     "spend_last": Reason(
-        "spend", "low", lambda v, t: f"spent {_n(v)} in the last quarter (typically {_n(t)})"
+        "spend", "low", lambda v, t, m: f"spent {m(v)} in the last quarter (typically {m(t)})"
     ),
     "total_spend": Reason(
-        "spend", "low", lambda v, t: f"has spent {_n(v)} in all (typically {_n(t)})"
+        "spend", "low", lambda v, t, m: f"has spent {m(v)} in all (typically {m(t)})"
     ),
     "avg_order_value": Reason(
-        "spend", "low", lambda v, t: f"smaller orders than most ({_n(v)} vs {_n(t)})"
-    ),
-    "monetary_value": Reason(
-        "spend", "low", lambda v, t: f"spends less per repeat purchase ({_n(v)} vs {_n(t)})"
+        "spend", "low", lambda v, t, m: f"smaller orders than most ({m(v)} vs {m(t)})"
     ),
     "tenure_days": Reason(
-        "tenure", "low", lambda v, t: f"a recent customer (first purchase {_n(v)} days ago)"
+        "tenure", "low", lambda v, t, m: f"a recent customer (first purchase {_n(v)} days ago)"
     ),
     "n_products": Reason(
-        "basket", "low", lambda v, t: f"buys only {_n(v)} different products (typically {_n(t)})"
+        "basket", "low", lambda v, t, m: f"buys only {_products(v)} (typically {_n(t)})"
     ),
     "avg_basket_items": Reason(
-        "basket", "low", lambda v, t: f"small baskets ({_n(v)} items vs {_n(t)} typically)"
+        "basket", "low", lambda v, t, m: f"small baskets ({_n(v)} items vs {_n(t)} typically)"
     ),
     "returns_share": Reason(
-        "returns", "high", lambda v, t: f"returned {v * 100:.0f}% of what they bought"
+        "returns", "high", lambda v, t, m: f"returned {v * 100:.0f}% of what they bought"
     ),
-    "n_returns": Reason("returns", "high", lambda v, t: f"{_n(v)} returns or cancellations"),
+    "n_returns": Reason("returns", "high", lambda v, t, m: f"{_n(v)} returns or cancellations"),
     "p_alive": Reason(
         "outlook",
         "low",
-        lambda v, t: (
+        lambda v, t, m: (
             f"their buying pattern suggests they may have stopped "
             f"({v * 100:.0f}% chance they are still a customer)"
         ),
@@ -118,7 +125,7 @@ REASONS: dict[str, Reason] = {
     "expected_purchases": Reason(
         "outlook",
         "low",
-        lambda v, t: (
+        lambda v, t, m: (
             f"expected to buy less often than most ({v:.1f} vs {t:.1f} purchases "
             "in the coming months)"
         ),
@@ -155,7 +162,7 @@ def is_risky(feature: str, value: float, typical: float) -> bool:
     return value > typical if reason.risky == "high" else value < typical
 
 
-def reason_text(feature: str, value: float, typical: float) -> str:
+def reason_text(feature: str, value: float, typical: float, *, currency: str = "") -> str:
     """Return the account-manager sentence for one feature value.
 
     Parameters
@@ -166,6 +173,8 @@ def reason_text(feature: str, value: float, typical: float) -> str:
         The customer's value (NaN means "no data").
     typical : float
         The median among customers who stayed.
+    currency : str, default ""
+        ISO code (or symbol) of money amounts in the sentence.
 
     Returns
     -------
@@ -177,7 +186,8 @@ def reason_text(feature: str, value: float, typical: float) -> str:
         return ""
     if value is None or pd.isna(value):
         return MISSING_REASONS.get(reason.theme, "")
-    return reason.say(float(value), float(typical) if pd.notna(typical) else np.nan)
+    typical = float(typical) if pd.notna(typical) else np.nan
+    return reason.say(float(value), typical, lambda amount: format_money(amount, currency))
 
 
 def theme_label(feature: str) -> str:

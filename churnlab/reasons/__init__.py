@@ -46,7 +46,7 @@ from churnlab.reasons.stats import (
     cramers_v,
     wilson_interval,
 )
-from churnlab.reasons.summary import format_amount, reason_summary, recommendations
+from churnlab.reasons.summary import reason_summary, recommendations
 from churnlab.reasons.text import CommentThemes, comment_themes, map_comments_to_categories
 
 __all__ = [
@@ -74,7 +74,6 @@ __all__ = [
     "engagement_overview",
     "engagement_trajectories",
     "evidence_note",
-    "format_amount",
     "headline",
     "is_addressable",
     "join_reasons",

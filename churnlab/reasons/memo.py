@@ -7,22 +7,24 @@ from collections.abc import Mapping
 import pandas as pd
 
 from churnlab.markup import escape_markdown
+from churnlab.money import format_money
 from churnlab.reasons.analysis import addressable_share, value_lost_by_reason
 from churnlab.reasons.engagement import engagement_by_reason, engagement_trajectories, usage_by_band
 from churnlab.reasons.records import COMMENT, EVIDENCE, STATED
-from churnlab.reasons.summary import format_amount
 from churnlab.reasons.text import comment_themes
 
 __all__ = ["addressable_text", "comment_overview", "engagement_overview", "headline"]
 
 
-def headline(records: pd.DataFrame) -> str:
+def headline(records: pd.DataFrame, *, currency: str = "") -> str:
     """Say what was lost: customers, revenue to date and lifetime value.
 
     Parameters
     ----------
     records : pandas.DataFrame
         Output of :func:`churnlab.reasons.churn_record`.
+    currency : str, default ""
+        ISO code (or symbol) of the money amounts.
 
     Returns
     -------
@@ -40,8 +42,9 @@ def headline(records: pd.DataFrame) -> str:
             f"known). The most common reason is **{top}**: {int(row['customers']):,} "
             f"customers ({row['customers'] / n:.0%})."
         )
-    text = f"**{n:,} customers churned**, taking {format_amount(revenue)} of revenue to date"
-    text += f" and {format_amount(clv)} of lifetime value (CLV)." if pd.notna(clv) else "."
+    lost, clv_lost = (format_money(v, currency, compact=True) for v in (revenue, clv))
+    text = f"**{n:,} customers churned**, taking {lost} of revenue to date"
+    text += f" and {clv_lost} of lifetime value (CLV)." if pd.notna(clv) else "."
     text += (
         f" The costliest reason is **{top}**: {int(row['customers']):,} customers "
         f"({row['customers'] / n:.0%}) and {row['revenue_share']:.0%} of the revenue lost."
@@ -49,7 +52,9 @@ def headline(records: pd.DataFrame) -> str:
     return text
 
 
-def addressable_text(records: pd.DataFrame, *, mapping: Mapping[str, bool] | None = None) -> str:
+def addressable_text(
+    records: pd.DataFrame, *, mapping: Mapping[str, bool] | None = None, currency: str = ""
+) -> str:
     """Say how much churn is addressable under the (editable) mapping.
 
     Parameters
@@ -58,6 +63,8 @@ def addressable_text(records: pd.DataFrame, *, mapping: Mapping[str, bool] | Non
         Output of :func:`churnlab.reasons.churn_record`.
     mapping : mapping of str to bool, optional
         Reason -> addressable.
+    currency : str, default ""
+        ISO code (or symbol) of the money amounts.
 
     Returns
     -------
@@ -72,11 +79,13 @@ def addressable_text(records: pd.DataFrame, *, mapping: Mapping[str, bool] | Non
     )
     if pd.notna(s["share_revenue"]):
         text += (
-            f". They took {format_amount(s['revenue_addressable'])} of revenue to date "
+            f". They took {format_money(s['revenue_addressable'], currency, compact=True)} "
+            "of revenue to date "
             f"({s['share_revenue']:.0%})"
         )
         if pd.notna(s["share_clv"]):
-            text += f" and {format_amount(s['clv_addressable'])} of CLV ({s['share_clv']:.0%})"
+            clv = format_money(s["clv_addressable"], currency, compact=True)
+            text += f" and {clv} of CLV ({s['share_clv']:.0%})"
     text += ". Life events (moving, death) and unknown reasons are not counted as addressable."
     if (records[EVIDENCE] == STATED).mean() < 0.5:
         text = "Based on classifier drivers (model evidence, not stated reasons): " + text

@@ -10,6 +10,7 @@ import pandas as pd
 
 from churnlab.data.validation import require_columns
 from churnlab.markup import escape_markdown
+from churnlab.money import format_money
 from churnlab.reasons.analysis import (
     addressable_share,
     reason_associations,
@@ -19,7 +20,7 @@ from churnlab.reasons.analysis import (
 from churnlab.reasons.build import UNSEGMENTED
 from churnlab.reasons.records import CATEGORY, CHURN_DATE, EVIDENCE, REASON, STATED, UNKNOWN_REASON
 
-__all__ = ["format_amount", "reason_summary", "recommendations"]
+__all__ = ["reason_summary", "recommendations"]
 
 #: Suggested action per reason keyword (first match wins); used by recommendations().
 ACTIONS = (
@@ -43,27 +44,6 @@ ACTIONS = (
 
 
 CORRECTION_NAMES = {"fdr_bh": "Benjamini-Hochberg", "holm": "Holm", "none": "no"}
-
-
-def format_amount(value: float) -> str:
-    """Format money compactly without a currency sign: 1234567 -> "1.23M".
-
-    Parameters
-    ----------
-    value : float
-        Amount.
-
-    Returns
-    -------
-    str
-        Rounded amount with K/M suffix, or "n/a" for NaN.
-    """
-    if value is None or np.isnan(value):
-        return "n/a"
-    for size, suffix in ((1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:,.2f}{suffix}"
-    return f"{value:,.0f}"
 
 
 def reason_summary(
@@ -179,6 +159,7 @@ def recommendations(
     min_customers: int = 20,
     unknown_threshold: float = 0.10,
     early_share: float = 0.40,
+    currency: str = "",
 ) -> list[str]:
     """Three recommendations, each built from the computed results.
 
@@ -205,6 +186,8 @@ def recommendations(
         evidence recommendation.
     early_share : float, default 0.40
         Share of churn in the first tenure band that triggers the onboarding one.
+    currency : str, default ""
+        ISO code (or symbol) of the money amounts.
 
     Returns
     -------
@@ -225,7 +208,7 @@ def recommendations(
         details = records.loc[records[CATEGORY] == top, REASON].value_counts().head(2)
         named = " and ".join(f"'{escape_markdown(r)}' ({c:,})" for r, c in details.items())
         money = (
-            f" and {format_amount(row['revenue_lost'])} of revenue to date "
+            f" and {format_money(row['revenue_lost'], currency, compact=True)} of revenue to date "
             f"({row['revenue_share']:.0%} of revenue lost)"
             if pd.notna(row["revenue_lost"])
             else ""
@@ -285,7 +268,8 @@ def recommendations(
             out.append(
                 f"Protect high-value customers from '{name}': the {int(best['customers']):,} "
                 f"customers lost to it had the highest {what} per customer "
-                f"({format_amount(best['per_customer'])} vs {format_amount(avg)} for all "
+                f"({format_money(best['per_customer'], currency, compact=True)} vs "
+                f"{format_money(avg, currency, compact=True)} for all "
                 f"churned customers). Action: {_action(str(name))}."
             )
     missing = [

@@ -6,48 +6,12 @@ page formats a number itself). Labels come from :data:`churnlab.kpis.KPI_GLOSSAR
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from churnlab.kpis import KPI_GLOSSARY
+from churnlab.money import CURRENCY_SYMBOLS, currency_prefix, format_money
 
 __all__ = ["CURRENCY_SYMBOLS", "currency_prefix", "format_kpi", "format_money"]
-
-#: Symbols of the common ISO 4217 codes; other codes are written before the amount.
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
-
-
-def currency_prefix(currency: str) -> str:
-    """Return the prefix of money amounts in ``currency`` ("" when unknown)."""
-    code = (currency or "").upper()
-    return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
-
-
-def format_money(value: float | None, currency: str = "", *, compact: bool = False) -> str:
-    """Format an amount of money for people: ``£1,234,567`` or, compact, ``£1.23M``.
-
-    Parameters
-    ----------
-    value : float or None
-        The amount.
-    currency : str, default ""
-        ISO code of the run's currency.
-    compact : bool, default False
-        Use K/M/B suffixes for large amounts.
-
-    Returns
-    -------
-    str
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign, amount, prefix = ("-" if value < 0 else ""), abs(float(value)), currency_prefix(currency)
-    if compact and amount >= 1_000:
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if amount >= size:
-                return f"{sign}{prefix}{amount / size:,.2f}{suffix}"
-    decimals = 0 if amount >= 1_000 else 2
-    return f"{sign}{prefix}{amount:,.{decimals}f}"
 
 
 def format_kpi(name: str, value: Any, currency: str = "") -> str:

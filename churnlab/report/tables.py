@@ -20,6 +20,7 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.exceptions import DataValidationError
+from churnlab.money import format_money
 from churnlab.report.formatting import column_label
 
 __all__ = ["format_value", "mask_ids", "spreadsheet_safe", "styled"]
@@ -35,10 +36,11 @@ def format_value(
     value : object
         Any cell value.
     kind : {"auto", "money", "percent", "pvalue"}, default "auto"
-        ``money`` prefixes ``currency`` and uses 2 decimals; ``percent`` multiplies by 100;
+        ``money`` is formatted by :func:`churnlab.money.format_money` (whole units from
+        1,000 up, cents below); ``percent`` multiplies by 100;
         ``pvalue`` shows "< 0.01" for small p-values.
     currency : str, default ""
-        Currency symbol for money, e.g. "£".
+        ISO code or symbol of the money's currency, e.g. "GBP" or "£".
     decimals : int, default 2
         Decimals of non-integer numbers.
 
@@ -59,8 +61,7 @@ def format_value(
         if kind == "pvalue":
             return "< 0.01" if number < 0.01 else f"{number:.2f}"
         if kind == "money":
-            sign = "-" if number < 0 else ""
-            return f"{sign}{currency}{abs(number):,.2f}"
+            return format_money(number, currency)
         if isinstance(value, numbers.Integral) or (number.is_integer() and abs(number) >= 1000):
             return f"{number:,.0f}"
         return f"{number:,.{decimals}f}"
@@ -90,7 +91,7 @@ def styled(
     pvalue : sequence of str, optional
         Columns of p-values.
     currency : str, default ""
-        Currency symbol for money columns.
+        ISO code or symbol of the currency of the money columns.
     decimals : int, default 2
         Decimals of other non-integer numbers.
     caption : str, optional

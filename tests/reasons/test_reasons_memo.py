@@ -11,7 +11,6 @@ from churnlab.reasons import (
     churn_record,
     comment_overview,
     engagement_overview,
-    format_amount,
     headline,
     load_churn_reasons,
     records_for_source,
@@ -27,11 +26,9 @@ def test_headline_and_addressable_text(telco_records):
     assert "unknown reasons are not counted" in text
 
 
-def test_format_amount():
-    assert format_amount(3684459.82) == "3.68M"
-    assert format_amount(23400.0) == "23.40K"
-    assert format_amount(12.4) == "12"
-    assert format_amount(float("nan")) == "n/a"
+def test_memo_money_is_in_the_run_currency(telco_records):
+    assert "taking €3.68M of revenue to date" in headline(telco_records, currency="EUR")
+    assert "They took SEK " in addressable_text(telco_records, currency="SEK")
 
 
 def test_engagement_overview_snapshot_and_log(telco_records, churn_log):
