@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from churnlab.models._base import digamma_rising, hyp2f1_safe, log_rising
+from churnlab.models._base import digamma_rising, hyp2f1_safe, log_rising, unique_inverse
 from churnlab.models._special import expected_alive
 from churnlab.models._validation import check_time
 from churnlab.models.bgnbd import BetaGeoModel
@@ -45,7 +45,17 @@ def bgnbd_row_loglik(
     """
     alpha, a, b = (np.broadcast_to(np.asarray(v, dtype=float), x.shape) for v in (alpha, a, b))
     has = x > 0
-    const = log_rising(r, x) + log_rising(b, x) - log_rising(a + b, x)
+    # Rising factorials and digamma differences vanish at x = 0 (most customers); those of r
+    # depend on x only: evaluated on the distinct frequencies and gathered.
+    ux, ix = unique_inverse(x)
+    rep = np.flatnonzero(has)
+    xr, ar, br = x[rep], a[rep], b[rep]
+    const = log_rising(r, ux)[ix]
+    const[rep] += log_rising(br, xr) - log_rising(ar + br, xr)
+    d_ab = np.zeros(x.size)
+    d_ab[rep] = digamma_rising(ar + br, xr)
+    d_b = -d_ab
+    d_b[rep] += digamma_rising(br, xr)
     denom = np.where(has, b + x - 1.0, 1.0)
     l1_t, l_t = np.log1p(big_t / alpha), np.log(alpha + big_t)
     l1_r, l_r = np.log1p(tx / alpha), np.log(alpha + tx)
@@ -54,14 +64,13 @@ def bgnbd_row_loglik(
     top = np.logaddexp(u1, u2)
     w2 = np.exp(u2 - top)
     w1 = 1.0 - w2
-    d_ab = digamma_rising(a + b, x)
     grad = np.empty((x.size, 4))
-    grad[:, 0] = digamma_rising(r, x) - w1 * l1_t - w2 * l1_r
+    grad[:, 0] = digamma_rising(r, ux)[ix] - w1 * l1_t - w2 * l1_r
     grad[:, 1] = w1 * (r * big_t / (alpha * (alpha + big_t)) - x / (alpha + big_t)) + w2 * (
         r * tx / (alpha * (alpha + tx)) - x / (alpha + tx)
     )
     grad[:, 2] = w2 / a - d_ab
-    grad[:, 3] = digamma_rising(b, x) - d_ab - np.where(has, w2 / denom, 0.0)
+    grad[:, 3] = d_b - np.where(has, w2 / denom, 0.0)
     return const + top, grad
 
 
