@@ -18,8 +18,9 @@ import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
 from churnlab.data.validation import parse_date, period_days, require_columns
-from churnlab.engine import as_table, settle_floats
+from churnlab.engine import as_table, execute, settle_floats
 from churnlab.exceptions import ConfigError, DataValidationError
+from churnlab.features.rfm import rfm_expr
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
@@ -213,8 +214,6 @@ def behaviour_features(
     DataValidationError
         If no purchase precedes the cutoff.
     """
-    from churnlab.features.rfm import rfm_summary
-
     stamp = parse_date(cutoff, name="cutoff")
     period_days(time_unit, name="time_unit")  # checks the unit
     trend_days = trend_periods * period_days(trend_unit, name="trend_unit")
@@ -229,7 +228,11 @@ def behaviour_features(
         )
     before = table.filter(table[DATE] < stamp.to_pydatetime())
     aggregates, _, has_product = _log_aggregates(before, cutoff=stamp, trend_days=trend_days)
-    frame = aggregates.execute().set_index(CUSTOMER_ID)
+    # one query per snapshot: the RFM columns join the behaviour aggregates in SQL
+    rfm = rfm_expr(before, observation_end=stamp, time_unit=time_unit)
+    rfm = rfm.rename({f"_rfm_{c}": c for c in rfm.columns if c != CUSTOMER_ID})
+    joined = aggregates.join(rfm, CUSTOMER_ID)
+    frame = execute(joined).set_index(CUSTOMER_ID)
     if frame.empty:
         raise DataValidationError(
             f"No purchase happens before cutoff {stamp.date()}, so there is nothing to "
@@ -237,11 +240,9 @@ def behaviour_features(
         )
     frame.index = frame.index.astype(str)
     frame = frame.astype("float64")
-
-    rfm = rfm_summary(before, observation_end=stamp, time_unit=time_unit)
-    rfm.index = rfm.index.astype(str)
-    features = rfm.reindex(frame.index)[["frequency", "recency", "T", "monetary_value"]]
-    features = features.astype("float64").join(frame)
+    rfm_columns = ["frequency", "recency", "T", "monetary_value"]
+    features = frame[[f"_rfm_{c}" for c in rfm_columns]].set_axis(rfm_columns, axis=1)
+    features = settle_floats(features).join(frame.drop(columns=[f"_rfm_{c}" for c in rfm_columns]))
     features.attrs["time_unit"] = time_unit
     features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
     features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])

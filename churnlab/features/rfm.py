@@ -32,7 +32,7 @@ from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, MONETARY_VALUE
 from churnlab.data.validation import parse_date, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 
-__all__ = ["calibration_holdout_split", "rfm_summary"]
+__all__ = ["calibration_holdout_split", "rfm_expr", "rfm_summary"]
 
 TIME_UNITS = ("D", "W", "M")
 _PERIOD = "_period"
@@ -193,6 +193,32 @@ def _summary_expr(
             count > 1, repeat_spend / (count - 1).cast("float64"), 0.0
         ).cast("float64")
     return per_customer.select(**columns)
+
+
+def rfm_expr(transactions: Any, *, observation_end: Any, time_unit: str = "D") -> ir.Table:
+    """Return the Ibis expression of :func:`rfm_summary`, unexecuted and unchecked.
+
+    For callers that join the summary into a larger query (one query per feature
+    snapshot); :func:`rfm_summary` is the checked entry point.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path, glob or ibis.Table
+        Columns ``customer_id``, ``date`` and ``amount``.
+    observation_end : date-like
+        End of the observation period (inclusive, by period).
+    time_unit : {"D", "W", "M"}, default "D"
+        Days, weeks ending Sunday, or calendar months.
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id`` and float64 ``frequency``, ``recency``, ``T``, ``monetary_value``.
+    """
+    time_unit = _check_time_unit(time_unit)
+    end = parse_date(observation_end, name="observation_end")
+    table = _prepare(transactions, monetary=True, where="rfm_expr")
+    return _summary_expr(table, end=end, time_unit=time_unit, monetary=True)
 
 
 def _to_frame(expr: ir.Table, time_unit: str) -> pd.DataFrame:
