@@ -9,6 +9,8 @@ import mpmath
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.models.bgbb import BetaGeoBetaBinomModel
@@ -205,3 +207,38 @@ def test_bad_input_is_explained(donations):
         fitted.dert(PATTERNS, 0.0)
     with pytest.raises(ConfigError, match="between 0 and t=6"):
         fitted.probability_of_purchases(7, 6)
+
+
+POSITIVE = st.floats(1e-3, 1e3)
+
+
+@st.composite
+def _histories(draw):
+    n = draw(st.integers(0, 200))
+    tx = draw(st.integers(0, n))
+    x = 0 if tx == 0 else draw(st.integers(1, tx))
+    return x, tx, n
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    params=st.tuples(POSITIVE, POSITIVE, POSITIVE, POSITIVE),
+    rows=st.lists(_histories(), min_size=1, max_size=8),
+)
+def test_predictions_are_finite_and_ordered_everywhere(params, rows):
+    model = _set_params(
+        BetaGeoBetaBinomModel(),
+        **dict(zip(BetaGeoBetaBinomModel._param_names, params, strict=True)),
+    )
+    data = pd.DataFrame(rows, columns=["frequency", "recency", "T"]).astype(float)
+    alive = np.array([model.probability_alive(data, t) for t in (0, 1, 10)])
+    expected = np.array([model.expected_purchases(data, t) for t in (1, 10, 100)])
+    none = model.probability_no_purchase(data, 10).to_numpy()
+    dert = model.dert(data, 0.05).to_numpy()
+    for values in (alive, expected, none, dert):
+        assert np.all(np.isfinite(values))
+    assert np.all((alive >= 0) & (alive <= 1)) and np.all(np.diff(alive, axis=0) <= 1e-12)
+    assert np.all(np.diff(expected, axis=0) >= -1e-12) and np.all(expected[0] <= 1 + 1e-12)
+    assert np.all((none >= 0) & (none <= 1))
+    new = [model.expected_purchases_new_customer(t) for t in (1, 10, 100)]
+    assert np.all(np.diff(new) >= 0) and new[0] <= 1
