@@ -17,84 +17,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, logsumexp
+from scipy.special import logsumexp
 
 from churnlab import config
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.models._base import (
-    BaseModel,
-    as_float,
-    compress_rows,
-    digamma_rising,
-    log_rising,
-    unique_inverse,
-    unique_rows,
+from churnlab.models._base import BaseModel, as_float, compress_rows, unique_inverse
+from churnlab.models._bgbb_terms import (
+    dig_terms,
+    group,
+    log_beta_ratio,
+    log_choose,
+    log_terms,
+    validate_discrete,
 )
 from churnlab.models._special import discounted_beta_sum
-from churnlab.models._validation import customer_index, resolve_time_unit, validate_rfm
+from churnlab.models._validation import customer_index, resolve_time_unit
 
 __all__ = ["BetaGeoBetaBinomModel"]
-
-_FIX = "Build the summary with churnlab.features.discrete_summary()."
-
-
-def validate_discrete(
-    data: pd.DataFrame, *, where: str, require_repeat: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check a discrete-time summary; return ``x``, ``t_x`` and ``n`` as float arrays.
-
-    On top of :func:`~churnlab.models._validation.validate_rfm` (columns, NaN, negative
-    values, recency > T, ...): ``recency`` and ``T`` must be whole numbers of opportunities
-    and ``frequency <= recency`` (each transaction takes one opportunity).
-
-    Raises
-    ------
-    DataValidationError
-        With the column, the number of rows affected, examples and the fix.
-    """
-    x, tx, n = validate_rfm(data, where=where, require_repeat=require_repeat)
-    index = customer_index(data)
-    checks = [
-        (
-            (tx != np.round(tx)) | (n != np.round(n)),
-            f"have a non-integer '{config.RECENCY}' or '{config.T}' (BG/BB counts whole "
-            "transaction opportunities)",
-        ),
-        (x > tx, f"have '{config.FREQUENCY}' > '{config.RECENCY}' (more transactions than "
-         "opportunities up to the last one)"),
-    ]  # fmt: skip
-    for mask, what in checks:
-        if np.any(mask):
-            rows = np.flatnonzero(mask)[:3]
-            examples = "; ".join(
-                f"{index[i]!r} (frequency={x[i]:g}, recency={tx[i]:g}, T={n[i]:g})" for i in rows
-            )
-            raise DataValidationError(
-                f"{where}: {int(mask.sum())} row(s) {what}, e.g. {examples}. {_FIX}"
-            )
-    return x, tx, n
-
-
-def _log_terms(params: np.ndarray, top: int) -> tuple[np.ndarray, ...]:
-    """Log rising factorials ``log Gamma(z + k) - log Gamma(z)``, k = 0..top, per parameter."""
-    alpha, beta, gamma, delta = params
-    k = np.arange(top + 1, dtype=float)
-    return tuple(log_rising(z, k) for z in (alpha, beta, alpha + beta, gamma, delta, gamma + delta))
-
-
-def _dig_terms(params: np.ndarray, top: int) -> tuple[np.ndarray, ...]:
-    """``digamma(z + k) - digamma(z)``, k = 0..top, per parameter (for the gradient)."""
-    alpha, beta, gamma, delta = params
-    k = np.arange(top + 1, dtype=float)
-    return tuple(
-        digamma_rising(z, k) for z in (alpha, beta, alpha + beta, gamma, delta, gamma + delta)
-    )
-
-
-def _log_beta_ratio(lr: tuple[np.ndarray, ...], i: Any, j: Any, *, dropout: bool) -> np.ndarray:
-    """``log B(a + i, b + j) - log B(a, b)`` for ``(alpha, beta)`` or ``(gamma, delta)``."""
-    a, b, ab = lr[3:] if dropout else lr[:3]
-    return a[i] + b[j] - ab[i + j]
 
 
 class BetaGeoBetaBinomModel(BaseModel):
@@ -170,7 +109,7 @@ class BetaGeoBetaBinomModel(BaseModel):
             self.time_unit_ = resolve_time_unit(summary, time_unit, where=where)
         else:
             self.time_unit_ = attr if attr is not None else time_unit
-        (ux, utx, un), key = _group(x, tx, n)
+        (ux, utx, un), key = group(x, tx, n)
         counts = np.bincount(key, weights=w, minlength=ux.size)
         keep = counts > 0
         self.max_T_ = float(np.max(n))
@@ -225,11 +164,9 @@ class BetaGeoBetaBinomModel(BaseModel):
     def _loglik(params: np.ndarray, prep: Any) -> tuple[np.ndarray, np.ndarray]:
         """Per-row ``log L(alpha, beta, gamma, delta | x, t_x, n)`` (FHS 2010, eq. 7), gradient."""
         x, n, row, dx, db, dd = (prep[k] for k in ("x", "n", "row", "dx", "db", "dd"))
-        lr = _log_terms(params, prep["top"])
-        alive = _log_beta_ratio(lr, x, n - x, dropout=False) + _log_beta_ratio(
-            lr, 0, n, dropout=True
-        )
-        dead = _log_beta_ratio(lr, dx, db, dropout=False) + _log_beta_ratio(lr, 1, dd, dropout=True)
+        lr = log_terms(params, prep["top"])
+        alive = log_beta_ratio(lr, x, n - x, dropout=False) + log_beta_ratio(lr, 0, n, dropout=True)
+        dead = log_beta_ratio(lr, dx, db, dropout=False) + log_beta_ratio(lr, 1, dd, dropout=True)
         rows = x.size
         shift = alive.copy()
         if row.size:
@@ -238,7 +175,7 @@ class BetaGeoBetaBinomModel(BaseModel):
         e_dead = np.exp(dead - shift[row])
         total = e_alive + np.bincount(row, weights=e_dead, minlength=rows)
         ll = shift + np.log(total)
-        dg = _dig_terms(params, prep["top"])
+        dg = dig_terms(params, prep["top"])
         da, db_, dab, dg_, dd_, dgd = dg
         grad_alive = np.stack(
             [
@@ -274,7 +211,7 @@ class BetaGeoBetaBinomModel(BaseModel):
         return validate_discrete(data, where=f"{type(self).__name__}.{method}")
 
     def _row_loglik(self, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
-        (ux, utx, un), key = _group(x, tx, n)
+        (ux, utx, un), key = group(x, tx, n)
         ll, _ = self._loglik(np.array(self._params()), self._prepare((ux, utx, un)))
         return ll[key]
 
@@ -291,10 +228,10 @@ class BetaGeoBetaBinomModel(BaseModel):
     def _log_alive_sum(self, n: np.ndarray, t: int) -> np.ndarray:
         """``log sum_{j=1..t} B(gamma, delta + n + j) / B(gamma, delta)`` per row (t >= 1)."""
         un, inv = unique_inverse(n)
-        lr = _log_terms(np.array(self._params()), int(un.max()) + t + 2)
+        lr = log_terms(np.array(self._params()), int(un.max()) + t + 2)
         j = np.arange(1, t + 1)
         idx = un.astype(np.int64)[:, None] + j[None, :]
-        return logsumexp(_log_beta_ratio(lr, 0, idx, dropout=True), axis=1)[inv]
+        return logsumexp(log_beta_ratio(lr, 0, idx, dropout=True), axis=1)[inv]
 
     def _series(self, values: np.ndarray, data: pd.DataFrame, name: str) -> pd.Series:
         return pd.Series(values, index=customer_index(data), name=name)
@@ -319,9 +256,9 @@ class BetaGeoBetaBinomModel(BaseModel):
         """
         x, tx, n = self._arrays(data, "probability_alive")
         t = self._periods(t)
-        lr = _log_terms(np.array(self._params()), int(n.max()) + t + 2)
+        lr = log_terms(np.array(self._params()), int(n.max()) + t + 2)
         xi, ni = x.astype(np.int64), n.astype(np.int64)
-        alive = _log_beta_ratio(lr, xi, ni - xi, dropout=False) + _log_beta_ratio(
+        alive = log_beta_ratio(lr, xi, ni - xi, dropout=False) + log_beta_ratio(
             lr, 0, ni + t, dropout=True
         )
         p = np.exp(alive - self._row_loglik(x, tx, n))
@@ -375,9 +312,9 @@ class BetaGeoBetaBinomModel(BaseModel):
         t = self._periods(t)
         if t == 0:
             return self._series(np.zeros(x.size), data, "expected_purchases")
-        lr = _log_terms(np.array(self._params()), int(n.max()) + 2)
+        lr = log_terms(np.array(self._params()), int(n.max()) + 2)
         xi, ni = x.astype(np.int64), n.astype(np.int64)
-        buy = _log_beta_ratio(lr, xi + 1, ni - xi, dropout=False)
+        buy = log_beta_ratio(lr, xi + 1, ni - xi, dropout=False)
         value = np.exp(buy + self._log_alive_sum(n, t) - self._row_loglik(x, tx, n))
         return self._series(value, data, "expected_purchases")
 
@@ -425,20 +362,20 @@ class BetaGeoBetaBinomModel(BaseModel):
             raise ConfigError(
                 f"k must be whole numbers of transactions between 0 and t={t}, got {k!r}."
             )
-        lr = _log_terms(np.array(self._params()), t + 2)
+        lr = log_terms(np.array(self._params()), t + 2)
         out = np.empty(ks.size)
         for pos, kk in enumerate(ks.astype(np.int64)):
             i = np.arange(kk, t)
             terms = [
-                _log_choose(t, kk)
-                + _log_beta_ratio(lr, kk, t - kk, dropout=False)
-                + _log_beta_ratio(lr, 0, t, dropout=True)
+                log_choose(t, kk)
+                + log_beta_ratio(lr, kk, t - kk, dropout=False)
+                + log_beta_ratio(lr, 0, t, dropout=True)
             ]
             if i.size:
                 terms.extend(
-                    _log_choose(i, kk)
-                    + _log_beta_ratio(lr, kk, i - kk, dropout=False)
-                    + _log_beta_ratio(lr, 1, i, dropout=True)
+                    log_choose(i, kk)
+                    + log_beta_ratio(lr, kk, i - kk, dropout=False)
+                    + log_beta_ratio(lr, 1, i, dropout=True)
                 )
             out[pos] = np.exp(logsumexp(terms))
         return as_float(out.reshape(np.shape(k)))
@@ -473,28 +410,15 @@ class BetaGeoBetaBinomModel(BaseModel):
             )
         _, _, gamma, delta = self._params()
         d = float(discount_rate)
-        lr = _log_terms(np.array(self._params()), int(n.max()) + 3)
+        lr = log_terms(np.array(self._params()), int(n.max()) + 3)
         xi, ni = x.astype(np.int64), n.astype(np.int64)
         un, inv = unique_inverse(n)
         hyp = np.array([discounted_beta_sum(gamma, delta + v + 1, d) for v in un])[inv]
         log_value = (
-            _log_beta_ratio(lr, xi + 1, ni - xi, dropout=False)
-            + _log_beta_ratio(lr, 0, ni + 1, dropout=True)
+            log_beta_ratio(lr, xi + 1, ni - xi, dropout=False)
+            + log_beta_ratio(lr, 0, ni + 1, dropout=True)
             - np.log1p(d)
             + np.log(hyp)
             - self._row_loglik(x, tx, n)
         )
         return self._series(np.exp(log_value), data, "dert")
-
-
-def _log_choose(n: Any, k: Any) -> Any:
-    return (
-        gammaln(np.asarray(n) + 1.0)
-        - gammaln(np.asarray(k) + 1.0)
-        - gammaln(np.asarray(n) - k + 1.0)
-    )
-
-
-def _group(x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> tuple[tuple[np.ndarray, ...], Any]:
-    """Distinct ``(x, t_x, n)`` rows and each row's index among them."""
-    return unique_rows(x, tx, n)
