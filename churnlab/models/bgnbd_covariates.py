@@ -81,8 +81,9 @@ def _expected_if_alive(
 
     Few distinct ``a``: the exact evaluation of :func:`~churnlab.models._special.expected_alive`
     per value. Many: the closed form ``c / (a - 1) [1 - (1 + tau)^-A 2F1(A, B; c; tau / (1 +
-    tau))]`` with ``c = a + B - 1``, and the exact evaluation for rows it cannot trust (near
-    ``a = 1``, non-finite, or outside the bounds ``[1 - (1 + tau)^-A, A tau]``).
+    tau))]`` with ``c = a + B - 1``, and the exact evaluation for rows it cannot trust (within
+    1e-3 of ``a = 1``, near ``z = 1`` at large or near-integer-gap parameters, non-finite, or
+    outside the bounds ``[1 - (1 + tau)^-A, A tau]``).
     """
     out = np.empty_like(tau)
     values, codes = np.unique(a, return_inverse=True)
@@ -100,7 +101,12 @@ def _expected_if_alive(
     upper = big_a * tau
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(out) | (out < lower * (1 - 1e-9)) | (out > upper * (1 + 1e-9))
-    bad |= (np.abs(a - 1.0) < 1e-2) | (z > 0.9)
+    # Near a = 1 the bracket is O(a - 1): its rounding grows like eps / |a - 1|. Near z = 1
+    # scipy's 2F1 is trusted only where expected_alive trusts it (moderate parameters, gap
+    # c - A - B not close to an integer).
+    gap = c - big_a - big_b
+    risky = (z > 0.9) & ((np.maximum(big_a, big_b) > 300) | (np.abs(gap - np.round(gap)) < 1e-3))
+    bad |= (np.abs(a - 1.0) < 1e-3) | risky
     for i in np.flatnonzero(bad & (tau > 0)):
         out[i] = expected_alive(big_a[i : i + 1], float(a[i]), big_b[i : i + 1], tau[i : i + 1])[0]
     return np.where(tau > 0, out, 0.0)
