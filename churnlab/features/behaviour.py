@@ -24,7 +24,9 @@ from churnlab.features.rfm import rfm_expr
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
+    "behaviour_expr",
     "behaviour_features",
+    "finish_behaviour",
     "returns_from_dropped",
 ]
 
@@ -226,32 +228,13 @@ def behaviour_features(
             f"behaviour_features needs column(s) {', '.join(map(repr, missing))}; the data has "
             f"{', '.join(map(repr, table.columns))}. Load it with churnlab.data.load_transactions."
         )
-    before = table.filter(table[DATE] < stamp.to_pydatetime())
-    aggregates, _, has_product = _log_aggregates(before, cutoff=stamp, trend_days=trend_days)
-    # one query per snapshot: the RFM columns join the behaviour aggregates in SQL
-    rfm = rfm_expr(before, observation_end=stamp, time_unit=time_unit)
-    rfm = rfm.rename({f"_rfm_{c}": c for c in rfm.columns if c != CUSTOMER_ID})
-    joined = aggregates.join(rfm, CUSTOMER_ID)
-    frame = execute(joined).set_index(CUSTOMER_ID)
+    frame = execute(_behaviour_query(table, stamp, time_unit, trend_days))
     if frame.empty:
         raise DataValidationError(
             f"No purchase happens before cutoff {stamp.date()}, so there is nothing to "
             "describe. Choose a later cutoff."
         )
-    frame.index = frame.index.astype(str)
-    frame = frame.astype("float64")
-    rfm_columns = ["frequency", "recency", "T", "monetary_value"]
-    features = frame[[f"_rfm_{c}" for c in rfm_columns]].set_axis(rfm_columns, axis=1)
-    features = settle_floats(features).join(frame.drop(columns=[f"_rfm_{c}" for c in rfm_columns]))
-    features.attrs["time_unit"] = time_unit
-    features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
-    features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
-    features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
-    features["orders_change_pct"] = _pct_change(features["orders_last"], features["orders_prev"])
-    features["spend_change_pct"] = _pct_change(features["spend_last"], features["spend_prev"])
-    if has_product:
-        features["product_diversity"] = features["n_products"] / features["n_lines"]
-        features = features.drop(columns="n_lines")
+    features = finish_behaviour(frame.set_index(CUSTOMER_ID), cutoff=stamp, time_unit=time_unit)
     if returns is not None:
         returned = _returns_aggregates(returns, cutoff=stamp)
         returned.index = returned.index.astype(str)
@@ -259,8 +242,87 @@ def behaviour_features(
         gross = features["total_spend"].clip(lower=0) + returned["returned_amount"]
         features["returns_share"] = (returned["returned_amount"] / gross).where(gross > 0, 0.0)
         features["n_returns"] = returned["n_returns"]
+        features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
+    return features.sort_index()
+
+
+def _behaviour_query(
+    table: ibis.Table, stamp: pd.Timestamp, time_unit: str, trend_days: float
+) -> ibis.Table:
+    before = table.filter(table[DATE] < stamp.to_pydatetime())
+    aggregates, _, _ = _log_aggregates(before, cutoff=stamp, trend_days=trend_days)
+    # one query per snapshot: the RFM columns join the behaviour aggregates in SQL
+    rfm = rfm_expr(before, observation_end=stamp, time_unit=time_unit)
+    rfm = rfm.rename({f"_rfm_{c}": c for c in rfm.columns if c != CUSTOMER_ID})
+    return aggregates.join(rfm, CUSTOMER_ID)
+
+
+def behaviour_expr(
+    transactions: Any,
+    *,
+    cutoff: Any,
+    time_unit: str = "W",
+    trend_periods: int = 3,
+    trend_unit: str = "M",
+) -> ibis.Table:
+    """Return the one Ibis query behind :func:`behaviour_features`, unexecuted.
+
+    Its rows are per-customer aggregates; :func:`finish_behaviour` turns a batch of
+    them (any subset of rows, e.g. one Spark partition) into the feature columns.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path or ibis.Table
+        Canonical transaction log.
+    cutoff : date-like
+        Only purchases with ``date < cutoff`` are used.
+    time_unit, trend_periods, trend_unit
+        As in :func:`behaviour_features`.
+
+    Returns
+    -------
+    ibis.Table
+    """
+    stamp = parse_date(cutoff, name="cutoff")
+    period_days(time_unit, name="time_unit")
+    trend_days = trend_periods * period_days(trend_unit, name="trend_unit")
+    return _behaviour_query(_as_table(transactions), stamp, time_unit, trend_days)
+
+
+def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.DataFrame:
+    """Turn rows of :func:`behaviour_expr` into behaviour features (row by row).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of the query, indexed by customer_id.
+    cutoff : date-like
+        The query's cutoff (recorded in ``attrs``).
+    time_unit : str
+        The query's time unit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`behaviour_features` (without the returns columns), in
+        the order of ``frame``.
+    """
+    frame = frame.copy()
+    frame.index = frame.index.astype(str)
+    frame = frame.astype("float64")
+    rfm_columns = ["frequency", "recency", "T", "monetary_value"]
+    features = frame[[f"_rfm_{c}" for c in rfm_columns]].set_axis(rfm_columns, axis=1)
+    features = settle_floats(features).join(frame.drop(columns=[f"_rfm_{c}" for c in rfm_columns]))
+    features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
+    features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
+    features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
+    features["orders_change_pct"] = _pct_change(features["orders_last"], features["orders_prev"])
+    features["spend_change_pct"] = _pct_change(features["spend_last"], features["spend_prev"])
+    if "n_lines" in features:
+        features["product_diversity"] = features["n_products"] / features["n_lines"]
+        features = features.drop(columns="n_lines")
     features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit
-    features.attrs["cutoff"] = str(stamp)
-    return features.sort_index()
+    features.attrs["cutoff"] = str(parse_date(cutoff, name="cutoff"))
+    return features
