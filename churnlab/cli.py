@@ -231,8 +231,10 @@ def report_config_from_args(args: argparse.Namespace) -> object:
         preset = PRESETS[args.preset]
         values.setdefault("parameters", {})["data_source"] = preset["data_source"]
         data = {**data, **preset["data"]}
+        chosen = [n.strip()[:2] for n in (args.notebooks or "").split(",") if n.strip()]
         for key, extra in preset["notebook_parameters"].items():
-            values.setdefault("notebook_parameters", {}).setdefault(key, {}).update(extra)
+            if not chosen or key in chosen:  # --notebooks 00,90 leaves page 40 out
+                values.setdefault("notebook_parameters", {}).setdefault(key, {}).update(extra)
     if getattr(args, "customers", None):
         values.setdefault("parameters", {})["data_source"] = args.customers
         data = {**data, "kind": "subscriptions"}

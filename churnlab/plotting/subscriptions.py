@@ -66,7 +66,7 @@ def plot_survival(
         xlabel=f"tenure ({unit_name(time_unit)})",
         ylabel="share still subscribed",
         title="Subscribers still active by tenure (Kaplan-Meier, shaded: 95% interval)",
-        legend={"title": by} if by else True,
+        legend={"title": by.replace("_", " ").capitalize()} if by else True,
     )
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "cohort_table",
     "cohort_text",
     "format_subscriber_kpi",
+    "md_money",
     "milestones",
     "open_subscribers",
     "plan_table",
@@ -132,6 +133,11 @@ def format_subscriber_kpi(name: str, value: Any, currency: str = "") -> str:
     return str(value)
 
 
+def md_money(value: float | None, currency: str = "") -> str:
+    """Return an amount for a Markdown sentence: formatted, with ``$`` escaped (not maths)."""
+    return format_money(value, currency).replace("$", "\\$")
+
+
 def _unit(result: SubscriberResult, count: float = 2) -> str:
     one, many = _UNITS.get(result.kpis.get("tenure_unit", "M"), ("period", "periods"))
     return one if count == 1 else many
@@ -196,7 +202,8 @@ def cleaning_table(result: SubscriberResult) -> pd.io.formats.style.Styler:
     total = report.input_rows if report is not None else len(result.customers)
     rows = {"Kept": report.kept_rows if report is not None else total}
     for reason, n in (report.dropped if report is not None else {}).items():
-        rows["Set aside: " + CUSTOMER_DROP_DESCRIPTIONS.get(reason, reason)] = n
+        if n:
+            rows["Set aside: " + CUSTOMER_DROP_DESCRIPTIONS.get(reason, reason)] = n
     rows["Rows read"] = total
     frame = pd.DataFrame({"Rows": rows}).rename_axis("")
     frame["Share"] = frame["Rows"] / max(total, 1)
@@ -217,8 +224,8 @@ def subscribers_text(result: SubscriberResult) -> Markdown:
     if k.get("recurring_revenue_per_year") is not None:
         per = k["recurring_revenue_per_year"] / k["periods_per_year"]
         text += (
-            f" The active subscribers pay **{format_money(per, cur)}** a {_unit(result, 1)}, "
-            f"**{format_money(k['recurring_revenue_per_year'], cur)}** a year."
+            f" The active subscribers pay **{md_money(per, cur)}** a {_unit(result, 1)}, "
+            f"**{md_money(k['recurring_revenue_per_year'], cur)}** a year."
         )
     if k.get("observation_end"):
         text += f" The table describes the base on {k['observation_end']}."
@@ -237,7 +244,7 @@ def plan_table(result: SubscriberResult) -> pd.io.formats.style.Styler | Markdow
             "Subscribers": groups.size(),
             "Still active": groups["churned"].apply(lambda c: int((~c).sum())),
             "Share who left": groups["churned"].mean(),
-            f"Median tenure ({_unit(result)})": groups["tenure"].median(),
+            f"Median tenure ({_unit(result)})": groups["tenure"].median().round().astype("int64"),
             f"Revenue per {_unit(result, 1)}": groups["revenue"].mean(),
         }
     )
@@ -293,8 +300,7 @@ def survival_text(result: SubscriberResult) -> Markdown:
     end = _survival_at(curve, last)
     text += (
         f"; after {last:,.0f} {_unit(result, last)}, the longest tenure in the table, "
-        f"**{_pct(end['survival'])}**. Subscribers who are still active count for as long as "
-        "they have been observed (Kaplan-Meier), so the curve is not biased by recent joiners."
+        f"**{_pct(end['survival'])}**."
     )
     return Markdown(text)
 

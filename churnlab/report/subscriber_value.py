@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from churnlab.markup import escape_markdown
-from churnlab.report.formatting import currency_prefix, format_money
+from churnlab.report.formatting import currency_prefix
 from churnlab.report.narrative import kpi_changes
 from churnlab.report.subscriber_pages import (
     _money,
@@ -24,6 +24,7 @@ from churnlab.report.subscriber_pages import (
     _survival_at,
     _unit,
     format_subscriber_kpi,
+    md_money,
     milestones,
 )
 from churnlab.report.tables import mask_ids, styled
@@ -66,7 +67,7 @@ def value_text(result: SubscriberResult) -> Markdown:
     if k.get("base_value") is not None:
         text = (
             f"The **{k['active_customers']:,}** active subscribers are expected to pay "
-            f"**{format_money(k['base_value'], cur)}** from now on, discounted at {rate} a "
+            f"**{md_money(k['base_value'], cur)}** from now on, discounted at {rate} a "
             "year: the residual value of the base (Fader & Hardie 2010). " + text
         )
     return Markdown(text)
@@ -178,8 +179,8 @@ def subscriber_calculator(
     """Run the yearly value calculator with the run's retention and price.
 
     Yearly retention is the run's (Kaplan-Meier, one year); the yearly price is the
-    average revenue per period times the periods in a year; the number of new
-    subscribers is the table's. The other inputs are stated assumptions.
+    average revenue per period times the periods in a year; the table follows a class
+    of 1,000 new subscribers. The other inputs are stated assumptions.
 
     Parameters
     ----------
@@ -204,7 +205,7 @@ def subscriber_calculator(
         return None
     retention = float(k["yearly_retention"])
     parameters = {
-        "subscribers": int(k["customers"]),
+        "subscribers": 1_000,
         "list_price": round(float(revenue.mean() * k["periods_per_year"]), 2),
         "retention": round(retention, 4),
         "renewal_cost": renewal_cost,
@@ -234,25 +235,25 @@ def calculator_text(calc: Calculator | None) -> Markdown:
     value = calc.table["value_per_subscriber"]
     gain, auto = calc.what_if["gain"].iloc[-1], calc.auto_renew
     text = (
-        f"**Inputs.** From the data: {p['subscribers']:,} subscribers, yearly retention "
-        f"{_pct(p['retention'])}, a yearly price of {format_money(p['list_price'], cur)} "
+        f"**Inputs.** A class of {p['subscribers']:,} new subscribers. From the data: yearly "
+        f"retention {_pct(p['retention'])}, a yearly price of {md_money(p['list_price'], cur)} "
         f"(average revenue). Assumed: a {_pct(p['margin'])} margin on revenue, "
-        f"{format_money(p['renewal_cost'], cur)} of renewal reminders and calls per "
+        f"{md_money(p['renewal_cost'], cur)} of renewal reminders and calls per "
         f"subscriber up for renewal, {_pct(p['subscription_revenue_share'])} of revenue from "
         f"subscriptions, a {_pct(p['acquisition_discount'])} first-year discount, and future "
         f"years discounted at {_pct(p['discount_rate'])} a year.\n\n"
-        f"**Result.** A new subscriber is worth **{format_money(value.iloc[0], cur)}** after "
-        f"year 1 and **{format_money(value.iloc[min(2, len(value) - 1)], cur)}** by year "
+        f"**Result.** A new subscriber is worth **{md_money(value.iloc[0], cur)}** after "
+        f"year 1 and **{md_money(value.iloc[min(2, len(value) - 1)], cur)}** by year "
         f"{min(3, len(value))}."
     )
     text += (
         f"\n\n**Auto-renewal.** Moving renewals onto card auto-renewal would cut the renewal "
-        f"cost to {format_money(auto['auto_renew_cost'], cur)} and, assumed here, raise yearly "
+        f"cost to {md_money(auto['auto_renew_cost'], cur)} and, assumed here, raise yearly "
         f"retention to {_pct(auto['auto_renew_retention'])}: after {len(value)} years a new "
-        f"subscriber would be worth **{format_money(abs(gain), cur)}** "
+        f"subscriber would be worth **{md_money(abs(gain), cur)}** "
         f"{'more' if gain >= 0 else 'less'} "
-        f"({format_money(calc.what_if['auto_renew'].iloc[-1], cur)} instead of "
-        f"{format_money(value.iloc[-1], cur)})."
+        f"({md_money(calc.what_if['auto_renew'].iloc[-1], cur)} instead of "
+        f"{md_money(value.iloc[-1], cur)})."
     )
     return Markdown(text)
 
@@ -325,8 +326,8 @@ def summary_text(result: SubscriberResult) -> Markdown:
         )
     if k.get("base_value") is not None:
         text += (
-            f" The active subscribers pay {format_money(k['recurring_revenue_per_year'], cur)} "
-            f"a year and are expected to pay **{format_money(k['base_value'], cur)}** from now "
+            f" The active subscribers pay {md_money(k['recurring_revenue_per_year'], cur)} "
+            f"a year and are expected to pay **{md_money(k['base_value'], cur)}** from now "
             "on (residual value, discounted)."
         )
     return Markdown(text)
@@ -391,7 +392,7 @@ def recommendations(result: SubscriberResult) -> Markdown:
             f"**Move {escape_markdown(worst)} subscribers to longer plans.** Only "
             f"{_pct(at[worst])} of them are still active after {horizon:,.0f} "
             f"{_unit(result, horizon)}, against {_pct(at[best])} on {escape_markdown(best)}; "
-            f"their active subscribers pay {format_money(revenue, cur)} a year."
+            f"their active subscribers pay {md_money(revenue, cur)} a year."
         )
     active = table[~table["churned"]].sort_values("residual_value", ascending=False)
     if len(active) >= 5 and active["residual_value"].sum() > 0:
@@ -400,7 +401,7 @@ def recommendations(result: SubscriberResult) -> Markdown:
         items.append(
             f"**Protect the most valuable fifth.** The top 20% of active subscribers by "
             f"residual value hold {_pct(share)} of the base's value "
-            f"({format_money(float(top['residual_value'].sum()), cur)})."
+            f"({md_money(float(top['residual_value'].sum()), cur)})."
         )
     if not items:
         return Markdown("No recommendation: the table has too little to go on.")
