@@ -94,6 +94,12 @@ PARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
     "retention_points": (0, 50),
     "clv_interval": (0.5, 0.99),
     "min_churn_probability": (0, 1),
+    "margin": (0, 1),
+    "renewal_cost": (0, None),
+    "subscription_revenue_share": (0.001, 1),
+    "acquisition_discount": (0, 1),
+    "auto_renew_cost": (0, None),
+    "auto_renew_retention_points": (0, 100),
 }
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
+from churnlab import config
 from churnlab.cli import build_parser, main, report_config_from_args
 from churnlab.datasets import load_telco
 from churnlab.exceptions import ConfigError
@@ -201,3 +204,33 @@ def test_config_file_kind_subscriptions_plans_the_contractual_pages(tmp_path):
     config.write_text('[data]\nstart = "Beginn"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match='add kind = "subscriptions"'):
         report_config_from_args(build_parser().parse_args(["report", "--config", str(config)]))
+
+
+@pytest.mark.parametrize("path", sorted(Path(config.NOTEBOOKS_DIR, "contractual").glob("*.ipynb")))
+def test_contractual_notebook_is_thin_and_committed_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    imports = ast.parse(nb.cells[0].source).body
+    assert imports and all(isinstance(n, ast.Import | ast.ImportFrom) for n in imports)
+    assert "parameters" in nb.cells[1].metadata.get("tags", [])
+    names = set()
+    for node in ast.parse(nb.cells[1].source).body:
+        assert isinstance(node, ast.Assign), f"{path.name}: parameters cell holds logic"
+        ast.literal_eval(node.value)
+        names.add(node.targets[0].id)
+    assert {"data_source", "sample_customers", "run_dir"} <= names
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not cell.get("outputs") and cell.get("execution_count") is None
+        tree = ast.parse(cell.source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.If | ast.For | ast.While)]
+
+
+def test_calculator_parameters_are_range_checked_before_anything_runs(tmp_path):
+    args = build_parser().parse_args(
+        ["report", "--preset", "telco", "-p", "20.margin=1.5", "--output-dir", str(tmp_path)]
+    )
+    with pytest.raises(ConfigError, match="parameter 'margin' must be between 0 and 1"):
+        plan_run(report_config_from_args(args))
