@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+from churnlab.units import UNIT_NAMES
 
 
 def get_axes(ax: Axes | None, size: tuple[float, float] | None = None) -> Axes:
@@ -117,4 +120,30 @@ def unit_name(time_unit: Any) -> str:
     -------
     str
     """
-    return _UNIT_NAMES.get(time_unit, "periods")
+    return UNIT_NAMES[time_unit][1] if time_unit in UNIT_NAMES else "periods"
+
+
+def figure_html(ax: Axes, *, alt: str = "") -> str:
+    """Return the figure of ``ax`` as an inline PNG ``<img>`` and close it.
+
+    For page layouts that place a figure beside a table (the notebook would
+    otherwise show the figure again at the end of the cell).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Any axes of the figure.
+    alt : str, default ""
+        Text alternative of the image (defaults to the axes' title).
+
+    Returns
+    -------
+    str
+    """
+    figure = ax.figure
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    text = html.escape(alt or ax.get_title(), quote=True)
+    return f'<img src="data:image/png;base64,{data}" alt="{text}">'

@@ -49,7 +49,13 @@ body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 0 1.5rem; }
   font-family: system-ui, sans-serif; font-size: .85rem; color: #444; }
 .churnlab-caveat { border-left: 5px solid #e69500; background: #fff6e5; padding: .5rem 1rem;
   margin: .5rem 0 1rem; }
-.churnlab-header code { display: inline-block; line-height: 1.5; }
+.churnlab-columns { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: flex-start; }
+.churnlab-columns > div { flex: 1 1 28rem; min-width: 0; overflow-x: auto; }
+.churnlab-columns > div:first-child { flex-basis: 20rem; }
+.churnlab-columns img { max-width: 36rem; height: auto; }
+.churnlab-glossary { margin: 1.5rem 0; font-size: .9rem; }
+.churnlab-glossary summary { cursor: pointer; font-weight: 600; }
+.churnlab-header code, .churnlab-footer code { display: inline-block; line-height: 1.5; }
 .churnlab-error { border: 2px solid #c62828; background: #fdecea; padding: .6rem 1rem;
   font-family: system-ui, sans-serif; margin: 1rem 0; }
 .jp-RenderedHTMLCommon table td, .jp-RenderedHTMLCommon table th { font-variant-numeric:
@@ -233,7 +239,8 @@ def export_report_html(
         "churnlab_footer": _footer(context),
     }
     body = _render(nb, name, resources, hide=True)
-    body = body.replace(_TOC_MARKER, _toc(body), 1)
+    wants_toc = nb.metadata.get("churnlab", {}).get("toc", True)  # off on short pages
+    body = body.replace(_TOC_MARKER, _toc(body) if wants_toc else "", 1)
     path.write_text(sanitise_page(body), encoding="utf-8")
     return path
 

@@ -9,6 +9,7 @@ counts with thousands separators, labels come from the KPI glossary
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from churnlab.exceptions import ConfigError
-from churnlab.kpis import HEADLINE_KPIS, KPI_GLOSSARY, kpi_label
+from churnlab.kpis import KPI_GLOSSARY, kpi_label
 from churnlab.markup import escape_html, escape_markdown
 from churnlab.report.formatting import currency_prefix, format_kpi, format_money
 from churnlab.report.tables import mask_ids, styled
@@ -25,13 +26,17 @@ from churnlab.scoring import ScoringResult, action_list
 from churnlab.segments import value_loyalty_grid
 
 __all__ = [
+    "action_table",
     "caveat_box",
     "format_kpi",
     "format_money",
+    "glossary_text",
+    "health_table",
     "kpi_changes",
     "kpi_table",
+    "segment_table",
     "settings_text",
-    "summary_text",
+    "what_if_text",
 ]
 
 
@@ -61,15 +66,36 @@ def kpi_table(
     return styled(frame)
 
 
-def caveat_box(result: ScoringResult) -> HTML | Markdown:
-    """Return the model-health caveats as a visible note for the top of a page."""
+def caveat_box(result: ScoringResult, *, brief: bool = False) -> HTML | Markdown:
+    """Return the model-health caveats as a visible note for the top of a page.
+
+    Parameters
+    ----------
+    result : ScoringResult
+    brief : bool, default False
+        Give only the first clause of each caveat (the executive summary), with a
+        pointer to the pages that explain them.
+
+    Returns
+    -------
+    IPython.display.HTML or Markdown
+        Empty Markdown when the run has no caveats.
+    """
     if not result.caveats:
         return Markdown("")
-    items = "".join(f"<li>{escape_html(text)}</li>" for text in result.caveats)
+    texts = [_first_clause(t) for t in result.caveats] if brief else result.caveats
+    items = "".join(f"<li>{escape_html(text)}</li>" for text in texts)
+    more = " The model pages (20 and 30) explain each." if brief else ""
     return HTML(
         '<div class="churnlab-caveat" role="note">'
-        f"<strong>Read these figures with care.</strong><ul>{items}</ul></div>"
+        f"<strong>Read these figures with care.</strong>{more}<ul>{items}</ul></div>"
     )
+
+
+def _first_clause(text: str) -> str:
+    """Return a caveat's first sentence, or its part before a colon, with a full stop."""
+    head = re.split(r"(?<=[a-z0-9)%])(?:\. |: )", text, maxsplit=1)[0].rstrip(".")
+    return head + "."
 
 
 def settings_text(result: ScoringResult) -> Markdown:
@@ -84,28 +110,6 @@ def settings_text(result: ScoringResult) -> Markdown:
         f"the last {s.holdout_weeks} weeks) counts time in {unit}; the data ends on "
         f"{result.kpis['observation_end']}."
     )
-
-
-def summary_text(result: ScoringResult) -> Markdown:
-    """Return the executive summary's opening paragraph, built from the KPI record."""
-    k, cur = result.kpis, result.settings.currency
-    when = f"the last {result.settings.churn_horizon_months:g} months"
-    monthly = format_kpi("monthly_retention", k["monthly_retention"])
-    yearly = format_kpi("yearly_retention", k["yearly_retention"])
-    text = (
-        f"**{k['customers']:,}** customers, of whom **{k['active_share']:.0%}** bought in "
-        f"{when}. Monthly retention is **{monthly}**, which compounds to **{yearly}** a year. "
-        f"Revenue over the last 12 months: **{format_money(k['revenue_12m'], cur)}**. The base is "
-        f"expected to be worth **{format_money(k['expected_value'], cur)}** over the next "
-        f"{result.settings.clv_horizon_months} months, of which "
-        f"**{format_money(k['revenue_at_risk'], cur)}** is at risk of churn."
-    )
-    if k.get("customers_to_contact"):
-        text += (
-            f" **{k['customers_to_contact']:,}** valuable customers have gone quiet, holding "
-            f"{format_money(k['value_to_contact'], cur)} of that risk: the action list below."
-        )
-    return Markdown(text)
 
 
 def what_if_text(result: ScoringResult) -> Markdown:
@@ -163,9 +167,26 @@ def churn_choice_text(result: ScoringResult) -> Markdown:
     )
 
 
-def segment_table(result: ScoringResult) -> pd.io.formats.style.Styler:
-    """Return customers, value and value at risk per RFM segment, largest risk first."""
+def segment_table(result: ScoringResult, *, top: int | None = None) -> pd.io.formats.style.Styler:
+    """Return customers, value and value at risk per RFM segment, largest risk first.
+
+    Parameters
+    ----------
+    result : ScoringResult
+    top : int, optional
+        Show the ``top`` segments with the most revenue at risk and one row
+        "Other segments" for the rest (the executive summary); default all.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
     customers = result.customers
+    if top is not None:
+        risk = customers.groupby("segment", observed=True)["revenue_at_risk"].sum()
+        kept = risk.sort_values(ascending=False, kind="stable").index[:top]
+        named = customers["segment"].astype(object).where(customers["segment"].isin(kept))
+        customers = customers.assign(segment=named.fillna("Other segments"))
     table = customers.groupby("segment", observed=True).agg(
         customers=("clv", "size"),
         clv=("clv", "sum"),
@@ -174,6 +195,8 @@ def segment_table(result: ScoringResult) -> pd.io.formats.style.Styler:
     )
     table["share"] = table["customers"] / len(customers)
     table = table.sort_values("revenue_at_risk", ascending=False)
+    if "Other segments" in table.index:  # the rest goes last, whatever its size
+        table = table.reindex([*table.index.drop("Other segments"), "Other segments"])
     table = table[["customers", "share", "clv", "churn_probability", "revenue_at_risk"]]
     table.columns = [
         "Customers", "Share of customers", "Lifetime value", "Average churn probability",
@@ -217,50 +240,6 @@ def action_table(
     )
 
 
-def change_table(
-    result: ScoringResult, previous_kpis: str | Mapping[str, Any]
-) -> pd.io.formats.style.Styler:
-    """Return each headline KPI with the previous run's value and the change, formatted.
-
-    Parameters
-    ----------
-    result : ScoringResult
-    previous_kpis : str or mapping
-        The previous successful run's KPIs (JSON, as the runner passes them).
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-    """
-    names = [n for n in HEADLINE_KPIS if n in result.kpis]
-    changes = kpi_changes({n: result.kpis[n] for n in names}, previous_kpis)
-    cur, points = result.settings.currency, result.settings.retention_points
-
-    def change(name: str, value: Any) -> str:
-        if value is None or pd.isna(value):
-            return "–"
-        if value == 0:
-            return "no change"
-        kind = KPI_GLOSSARY[name][1]
-        text = (
-            f"{value * 100:+.1f} points" if kind == "percent" else format_kpi(name, abs(value), cur)
-        )
-        return text if kind == "percent" else ("+" if value > 0 else "−") + text
-
-    frame = pd.DataFrame(
-        {
-            "This run": [format_kpi(n, changes.loc[n, "value"], cur) for n in names],
-            "Previous run": [
-                format_kpi(n, None if pd.isna(v) else v, cur)
-                for n, v in changes["previous"].items()
-            ],
-            "Change": [change(n, changes.loc[n, "change"]) for n in names],
-        },
-        index=pd.Index([kpi_label(n, points=points) for n in names], name="KPI"),
-    )
-    return styled(frame)
-
-
 def health_table(result: ScoringResult) -> pd.io.formats.style.Styler:
     """Return customers, share and value per health tier (Good, Average, Poor)."""
     customers = result.customers
@@ -280,13 +259,37 @@ def health_table(result: ScoringResult) -> pd.io.formats.style.Styler:
     )
 
 
-def glossary_text(names: Iterable[str], *, points: float = 2.0) -> Markdown:
-    """Return the definitions of KPIs as a Markdown list (from the one glossary)."""
-    lines = [
-        f"- **{kpi_label(n, points=points)}**: {KPI_GLOSSARY[n][2]}"
-        for n in names
-        if n in KPI_GLOSSARY
-    ]
+def glossary_text(
+    names: Iterable[str], *, points: float = 2.0, collapsed: bool = False
+) -> Markdown | HTML:
+    """Return the definitions of KPIs as a list (from the one glossary).
+
+    Parameters
+    ----------
+    names : iterable of str
+        KPIs to define, in order (unknown ones are skipped).
+    points : float, default 2.0
+        Points of the retention what-if, named in its label.
+    collapsed : bool, default False
+        Return a closed "How to read this page" disclosure (HTML ``details``)
+        instead of an open Markdown list, so a short page stays short.
+
+    Returns
+    -------
+    IPython.display.Markdown or HTML
+    """
+    known = [n for n in names if n in KPI_GLOSSARY]
+    if collapsed:
+        items = "".join(
+            f"<li><strong>{escape_html(kpi_label(n, points=points))}</strong>: "
+            f"{escape_html(KPI_GLOSSARY[n][2])}</li>"
+            for n in known
+        )
+        return HTML(
+            '<details class="churnlab-glossary"><summary>How to read this page: what each '
+            f"figure means</summary><ul>{items}</ul></details>"
+        )
+    lines = [f"- **{kpi_label(n, points=points)}**: {KPI_GLOSSARY[n][2]}" for n in known]
     return Markdown("\n".join(lines))
 
 

@@ -55,6 +55,9 @@ CHECKS = """(() => {
     scripts: Array.from(document.querySelectorAll('script[src]')).map((s) => s.src),
     title: document.title,
     frames: document.querySelectorAll('iframe, object, embed').length,
+    // where the last visible table ends (the executive summary's action table)
+    lastTableBottom: Math.max(0, ...Array.from(document.querySelectorAll('table')).filter(visible)
+      .map((t) => t.getBoundingClientRect().bottom + window.scrollY)),
   });
 })()"""
 
@@ -205,9 +208,15 @@ def test_notebook_reports_in_browser(browser: DevTools, full_runs, tmp_path_fact
     shots = Path(os.environ.get("CHURNLAB_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
     shots.mkdir(parents=True, exist_ok=True)
     assert len(pages) > 1
+    # a laptop screen: the executive summary must end its last table within two of them
+    screen = {"width": 1280, "height": 1024, "deviceScaleFactor": 1, "mobile": False}
+    browser.call("Emulation.setDeviceMetricsOverride", **screen)
     for page in pages:
         checks = _check(browser, page)
-        if page.name in {f"{n}.html" for n in names}:
+        if page.name == "90-executive-summary.html":
+            assert checks["tocLinks"] == 0  # a two-screen page needs no contents box
+            assert 0 < checks["lastTableBottom"] <= 2 * screen["height"], checks["lastTableBottom"]
+        elif page.name in {f"{n}.html" for n in names}:
             assert checks["tocLinks"] > 0, f"{page.name} has no table of contents"
         shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         png = base64.b64decode(shot["data"])
