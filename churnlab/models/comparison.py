@@ -116,21 +116,21 @@ def fit_models(
     cal = _calibration_summary(split)
     fitted: dict[str, Any] = {}
     failures: dict[str, str] = {}
-    for name, candidate in (models if models is not None else default_models(penalizer)).items():
+    candidates = models if models is not None else default_models(penalizer)
+    for name, candidate in candidates.items():
+        if not (hasattr(candidate, "fit") or callable(candidate)):
+            raise ConfigError(
+                f"models[{name!r}] must be an estimator or a callable returning a fitted "
+                f"model, got {type(candidate).__name__}."
+            )
+    for name, candidate in candidates.items():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if hasattr(candidate, "fit"):
                     fitted[name] = clone(candidate).fit(cal)
-                elif callable(candidate):
-                    fitted[name] = candidate(cal)
                 else:
-                    raise ConfigError(
-                        f"models[{name!r}] must be an estimator or a callable returning a "
-                        f"fitted model, got {type(candidate).__name__}."
-                    )
-        except ConfigError:
-            raise
+                    fitted[name] = candidate(cal)
         except (ChurnlabError, ValueError, ArithmeticError) as exc:
             failures[name] = str(exc)
     return fitted, failures
