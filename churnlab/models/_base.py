@@ -18,6 +18,7 @@ the analytic gradient, and its predictions. This module does the rest, once:
 
 from __future__ import annotations
 
+import functools
 import html
 import warnings
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from scipy.special import digamma, gammaln, hyp2f1, ndtri
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from churnlab import config
 from churnlab.exceptions import ConfigError, ConvergenceWarning, ModelNotFittedError
@@ -42,6 +43,12 @@ from churnlab.models._validation import customer_index, resolve_time_unit, valid
 LogLik = Callable[[np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, np.ndarray]]
 
 _Z95 = 1.959963984540054
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """One threadpool controller per process (finding the BLAS libraries takes ~40 ms)."""
+    return ThreadpoolController()
 
 
 def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -366,7 +373,7 @@ class BaseModel(BaseEstimator):
         BLAS is held to one thread: the likelihood's dot products are short, and on a shared
         machine BLAS threads waiting for a busy core made them up to 30x slower.
         """
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             self._fit_columns_inner(
                 columns, weights, n_customers=n_customers, start=start, hessian=start_hessian
             )
@@ -430,12 +437,53 @@ class BaseModel(BaseEstimator):
         self.log_likelihood_ = self._weighted_loglik(params, state)[0]
         self.n_customers_ = int(n_customers)
         self.converged_ = bool(converged)
+        if getattr(self, "_keep_theta_hessian", False):
+            return  # a warm-start fit on a sample: its covariance and health are not used
         self.covariance_ = self._covariance(params, state, n_customers / total, n_customers)
         self.theta_at_bound_ = [
             name for name, value in zip(self._param_names, res.x, strict=True) if abs(value) > 29.0
         ]
         self.summary_ = self._make_summary()
         self._set_health()
+
+    #: Above twice this many distinct rows the fit starts from a fit on a sample of them.
+    _warm_start_rows = 20_000
+
+    def _warm_start(
+        self, columns: tuple[np.ndarray, ...], weights: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Return starting values and Hessian from a fit on a weighted sample of the rows.
+
+        At real resolution (daily periods over years) there are hundreds of thousands of
+        distinct rows. Each is kept with probability ``min(1, c w)`` and reweighted by its
+        inverse (an unbiased estimate of the likelihood, from a fixed seed, so fits stay
+        deterministic); ``c`` keeps about ``_warm_start_rows`` rows. That fit's optimum and
+        Hessian start Newton steps on the full data, which then need a few evaluations.
+        """
+        if weights.size <= 2 * self._warm_start_rows:
+            return None, None
+        # c such that sum(min(1, c w)) ~ target: bisection on the sorted weights.
+        target = float(self._warm_start_rows)
+        # Weights are counts with few distinct values: bisect on those, with their counts.
+        levels, counts = np.unique(weights, return_counts=True)
+        lo, hi = 0.0, target / float(levels[0])
+        for _ in range(25):
+            c = 0.5 * (lo + hi)
+            lo, hi = (c, hi) if counts @ np.minimum(1.0, c * levels) < target else (lo, c)
+        prob = np.minimum(1.0, hi * weights)
+        keep = np.random.default_rng(0).random(weights.size) < prob
+        sample = tuple(col[keep] for col in columns)
+        # The sample's optimum is only a start (it differs from the full data's by sampling
+        # noise), so it need not be polished to the final tolerance.
+        helper = clone(self).set_params(maxiter=min(self.maxiter, 500), tol=max(self.tol, 1e-7))
+        helper._keep_theta_hessian = True
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            helper._fit_columns(sample, weights[keep] / prob[keep], n_customers=int(weights.sum()))
+        start = helper.params_.to_numpy()
+        if not (helper.converged_ and np.all(np.isfinite(start))):
+            return None, None
+        return start, helper.theta_hessian_
 
     def _newton(
         self, theta: np.ndarray, state: Any, total: float, hessian: np.ndarray
@@ -450,6 +498,11 @@ class BaseModel(BaseEstimator):
             if np.max(np.abs(g)) <= max(self.tol, 1e-12) * 10:
                 break
             step = -np.linalg.solve(hessian, g)
+            small = np.max(np.abs(g)) <= 1e-6
+            # At the floating-point floor of f (predicted gain below its rounding) stop: more
+            # steps cannot be told apart from noise in a total over a million rows.
+            if small and -0.5 * float(g @ step) <= 4e-16 * abs(f):
+                break
             t = 1.0
             while t > 1e-6:
                 trial = np.clip(theta + t * step, -30.0, 30.0)
@@ -459,6 +512,8 @@ class BaseModel(BaseEstimator):
                     break
                 t /= 2
             else:
+                if small:
+                    break
                 return None
             if f - f2 <= 1e-16 * abs(f) and np.max(np.abs(g2)) > 1e-6:
                 return None
@@ -742,41 +797,6 @@ class TransactionModel(BaseModel):
             )
             self._set_health()
         return self
-
-    #: Above twice this many distinct rows the fit starts from a fit on a sample of them.
-    _warm_start_rows = 20_000
-
-    def _warm_start(
-        self, columns: tuple[np.ndarray, ...], weights: np.ndarray
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Return starting values and Hessian from a fit on a weighted sample of the rows.
-
-        At real resolution (daily periods over years) there are hundreds of thousands of
-        distinct rows. Each is kept with probability ``min(1, c w)`` and reweighted by its
-        inverse (an unbiased estimate of the likelihood, from a fixed seed, so fits stay
-        deterministic); ``c`` keeps about ``_warm_start_rows`` rows. That fit's optimum and
-        Hessian start Newton steps on the full data, which then need a few evaluations.
-        """
-        if weights.size <= 2 * self._warm_start_rows:
-            return None, None
-        # c such that sum(min(1, c w)) ~ target: bisection on the sorted weights.
-        target = float(self._warm_start_rows)
-        lo, hi = 0.0, target / float(weights.min())
-        for _ in range(25):
-            c = 0.5 * (lo + hi)
-            lo, hi = (c, hi) if np.minimum(1.0, c * weights).sum() < target else (lo, c)
-        prob = np.minimum(1.0, hi * weights)
-        keep = np.random.default_rng(0).random(weights.size) < prob
-        sample = tuple(col[keep] for col in columns)
-        helper = clone(self).set_params(maxiter=min(self.maxiter, 500))
-        helper._keep_theta_hessian = True
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            helper._fit_columns(sample, weights[keep] / prob[keep], n_customers=int(weights.sum()))
-        start = helper.params_.to_numpy()
-        if not (helper.converged_ and np.all(np.isfinite(start))):
-            return None, None
-        return start, helper.theta_hessian_
 
     def _specific_boundary_problems(self) -> list[tuple[list[str], str]]:
         problems = super()._specific_boundary_problems()

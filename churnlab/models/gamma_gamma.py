@@ -17,7 +17,13 @@ from scipy.special import digamma, gammaln
 from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConvergenceWarning, DataQualityWarning, DataValidationError
-from churnlab.models._base import BaseModel, compress_rows
+from churnlab.models._base import (
+    BaseModel,
+    compress_rows,
+    digamma_rising,
+    log_rising,
+    unique_inverse,
+)
 from churnlab.models._validation import _bad_rows, customer_index, resolve_time_unit
 
 
@@ -26,8 +32,14 @@ def _spend_arrays(data: pd.DataFrame, where: str) -> tuple[np.ndarray, np.ndarra
     require_columns(data, (config.FREQUENCY, config.MONETARY_VALUE), where=where)
     if len(data) == 0:
         raise DataValidationError(f"{where} got an empty table; pass at least one customer.")
-    x = np.asarray(data[config.FREQUENCY], dtype=float)
-    m = np.asarray(data[config.MONETARY_VALUE], dtype=float)
+    try:
+        x = data[config.FREQUENCY].to_numpy(dtype=float)  # not np.asarray: see validate_rfm
+        m = data[config.MONETARY_VALUE].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(
+            f"{where}: frequency and monetary_value must be numeric ({exc}). Convert them with "
+            "pd.to_numeric."
+        ) from None
     index = customer_index(data)
     values = {config.FREQUENCY: x, config.MONETARY_VALUE: m}
     checks = [
@@ -158,8 +170,13 @@ class GammaGammaModel(BaseModel):
                 f"{where}: all {int(repeat.sum())} repeat buyers have a mean repeat spend of 0, "
                 "so spend cannot be modelled. Check the monetary_value column."
             )
-        columns, weights = compress_rows(x[use], m[use])
-        self._fit_columns(columns, weights, n_customers=int(use.sum()))
+        # Spend is continuous, so identical (x, m) rows are rare and compressing them would
+        # cost more than it saves: the rows go in as they are, with unit weights.
+        columns, weights = (x[use], m[use]), np.ones(int(use.sum()))
+        start, hessian = self._warm_start(columns, weights)
+        self._fit_columns(
+            columns, weights, n_customers=int(use.sum()), start=start, start_hessian=hessian
+        )
         if not self.health_.q_above_one:
             warnings.warn(
                 f"GammaGammaModel: q={self.q_:.6g} is at its lower bound 1 (without the bound "
@@ -210,6 +227,59 @@ class GammaGammaModel(BaseModel):
         grad[:, 1] = digamma_pxq - digamma(q) + np.log(v) - log_xm_v
         grad[:, 2] = q / v - (px + q) / (x * m + v)
         return ll, grad
+
+    def _prepare_weighted(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> dict:
+        """Precompute the sums that do not depend on the parameters, and the distinct frequencies.
+
+        Hardie's eq. (2) summed over customers is ``sum_x W_x [log Gamma(p x + q) - log Gamma(p x)
+        + p x log x] - W log Gamma(q) + W q log v + p sum w x log m - sum w log m - sum w (p x
+        + q) log(x m + v)``: only the last term needs a pass over the rows (one logarithm).
+        """
+        x, m = columns
+        ux, ix = unique_inverse(x)
+        log_m = np.log(m)
+        wx = weights * x
+        return {
+            "ux": ux,
+            "log_ux": np.log(ux),
+            "w_x": np.bincount(ix, weights, minlength=ux.size),
+            "xm": x * m,
+            "w": weights,
+            "wx": wx,
+            "w_total": float(weights.sum()),
+            "sx": float(wx @ log_m),
+            "sl": float(weights @ log_m),
+        }
+
+    def _weighted_loglik(self, params: np.ndarray, state: dict) -> tuple[float, np.ndarray]:
+        """Weighted total of Hardie's eq. (2) and its gradient (same terms as :meth:`_loglik`)."""
+        p, q, v = (float(t) for t in params)
+        ux, w_x, w, wx, total_w = (
+            state["ux"],
+            state["w_x"],
+            state["w"],
+            state["wx"],
+            state["w_total"],
+        )
+        pxu = p * ux
+        shifted = state["xm"] + v
+        log_s = np.log(shifted)
+        inv_s = 1.0 / shifted
+        a_sum, b_sum = float(wx @ log_s), float(w @ log_s)
+        per_x = log_rising(pxu, q) + pxu * state["log_ux"]
+        d_pq = digamma(pxu + q)
+        total = (
+            w_x @ per_x - total_w * (gammaln(q) - q * np.log(v))
+            + p * state["sx"] - state["sl"] - p * a_sum - q * b_sum
+        )  # fmt: skip
+        grad = np.array(
+            [
+                w_x @ (ux * (digamma_rising(pxu, q) + state["log_ux"])) + state["sx"] - a_sum,
+                w_x @ d_pq - total_w * (digamma(q) - np.log(v)) - b_sum,
+                total_w * q / v - p * float(wx @ inv_s) - q * float(w @ inv_s),
+            ]
+        )
+        return float(total), grad
 
     def _initial_params(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
         _, m = columns
