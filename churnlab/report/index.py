@@ -146,8 +146,9 @@ def _data(run: Mapping[str, object]) -> str:
         name = Path(str(source)).name
         customers = facts.get("customers")
         span = f"{facts.get('first_date', '')} to {facts.get('last_date', '')}"
+        dates = f"<br><small>{_e(span)}</small>" if "first_date" in facts else ""
         count = f", {customers:,} customers" if isinstance(customers, int) else ""
-        parts.append(f"{_e(name)}{_e(count)}<br><small>{_e(span)}</small>")
+        parts.append(f"{_e(name)}{_e(count)}{dates}")
     return "<br>".join(parts)
 
 
