@@ -234,9 +234,29 @@ def choose_churn_source(
             f"{c['brier']:.3f} vs {m['brier']:.3f}); churn probability comes from {used}."
         )
     if source == "classifier" and c["ece"] > 0.02:
-        caveats.append(
-            f"The classifier's probabilities are off by {c['ece']:.1%} on average in the "
-            "backtest (expected calibration error; target 2%), so read them as a ranking."
-        )
+        caveats.append(_calibration_caveat(c, result.train_labels.mean()))
     table.attrs["source"] = source
     return table, source, result, caveats
+
+
+def _calibration_caveat(scores: pd.Series, train_rate: float) -> str:
+    """Say how far off the classifier's probabilities were, and whether the churn rate moved.
+
+    When most of the calibration error is the gap between the average prediction and
+    the churn rate of the test window (calibration in the large), and the training
+    windows' churn rate differs from the test window's, the cause is a change in the
+    churn rate over time (e.g. a season), which no calibration on past windows removes.
+    """
+    text = (
+        f"The classifier's probabilities are off by {scores['ece']:.1%} on average in the "
+        "backtest (expected calibration error; target 2%)"
+    )
+    gap = scores["mean_predicted"] - scores["churn_rate"]
+    moved = abs(train_rate - scores["churn_rate"]) >= 0.02
+    if abs(gap) >= scores["ece"] / 2 and moved:
+        text += (
+            f": it predicted {scores['mean_predicted']:.0%} churn on average, and "
+            f"{scores['churn_rate']:.0%} churned, while {train_rate:.0%} had churned in the "
+            "windows it learnt from; the churn rate itself moved"
+        )
+    return text + ", so read them as a ranking."

@@ -143,8 +143,10 @@ def evaluate_churn_scores(
     Returns
     -------
     pandas.DataFrame
-        Index = model name; columns ``n``, ``churn_rate``, ``roc_auc``, ``pr_auc``,
-        ``brier``, ``ece``, ``top_decile_lift``, ``top_decile_capture``.
+        Index = model name; columns ``n``, ``churn_rate``, ``mean_predicted`` (the
+        average score: compared with ``churn_rate`` it is the calibration in the
+        large), ``roc_auc``, ``pr_auc``, ``brier``, ``ece``, ``top_decile_lift``,
+        ``top_decile_capture``.
     """
     table = pd.DataFrame(scores)
     empty = [c for c in table.columns if table[c].isna().all()]
@@ -169,6 +171,7 @@ def evaluate_churn_scores(
         rows[name] = {
             "n": len(y),
             "churn_rate": y.mean(),
+            "mean_predicted": float(p.mean()),
             "roc_auc": roc_auc_score(y, p),
             "pr_auc": average_precision_score(y, p),
             "brier": brier_score_loss(y, np.clip(p, 0, 1)),

@@ -10,7 +10,8 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from churnlab.data.validation import require_columns
-from churnlab.plotting._common import get_axes, percent_axis, set_labels
+from churnlab.money import currency_prefix
+from churnlab.plotting._common import get_axes, percent_axis, set_labels, thousands_axis
 
 __all__ = [
     "plot_engagement_before_churn",
@@ -61,6 +62,7 @@ def plot_value_lost_by_reason(
     *,
     ax: Axes | None = None,
     column: str = "revenue_lost",
+    currency: str = "",
     **kwargs: Any,
 ) -> Axes:
     """Bars of revenue (or CLV) lost per reason, coloured by addressability.
@@ -73,6 +75,8 @@ def plot_value_lost_by_reason(
         Where to draw.
     column : {"revenue_lost", "clv_lost"}, default "revenue_lost"
         Which value to show.
+    currency : str, default ""
+        ISO code (or symbol) of the money, named in the axis label.
     **kwargs
         Passed to ``Axes.barh``.
 
@@ -89,9 +93,12 @@ def plot_value_lost_by_reason(
         Patch(color=ADDRESSABLE_COLOR, label="addressable"),
         Patch(color=OTHER_COLOR, label="not addressable"),
     ]
+    thousands_axis(ax.xaxis)
+    what = "lifetime value lost" if column == "clv_lost" else "revenue lost"
+    unit = currency_prefix(currency).strip()
     return set_labels(
         ax,
-        xlabel=column.replace("_", " "),
+        xlabel=f"{what} ({unit})" if unit else what,
         title="Value lost by churn reason",
         legend={"handles": handles, "loc": "lower right"},
     )
@@ -121,10 +128,10 @@ def plot_reason_mix(crosstab: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     return set_labels(
         ax,
         xlabel="share of the group's churned customers",
-        ylabel=str(crosstab.columns.name or ""),
+        ylabel=_words(crosstab.columns.name),
         title="Reason mix by group",
         legend={
-            "title": str(crosstab.index.name or ""),
+            "title": _words(crosstab.index.name),
             "bbox_to_anchor": (1.01, 1),
             "loc": "upper left",
         },
@@ -185,5 +192,10 @@ def plot_engagement_before_churn(
         xlabel=x.replace("_", " "),
         ylabel=value.replace("_", " "),
         title=title,
-        legend={"title": by, "fontsize": "small"},
+        legend={"title": "Reason" if by == "category" else _words(by), "fontsize": "small"},
     )
+
+
+def _words(name: object) -> str:
+    """Return a column name as a reader says it: ``value_tier`` -> "Value tier"."""
+    return str(name or "").replace("_", " ").capitalize()

@@ -12,6 +12,7 @@ from churnlab.reasons.analysis import addressable_share, value_lost_by_reason
 from churnlab.reasons.engagement import engagement_by_reason, engagement_trajectories, usage_by_band
 from churnlab.reasons.records import COMMENT, EVIDENCE, STATED
 from churnlab.reasons.text import comment_themes
+from churnlab.units import unit_name
 
 __all__ = ["addressable_text", "comment_overview", "engagement_overview", "headline"]
 
@@ -138,7 +139,8 @@ def engagement_overview(
         if row["customers_with_history"] >= 5
     ]
     note = (
-        f"Spend in the last {n_periods} periods ({time_unit}) before churn, indexed to each "
+        f"Spend in the last {n_periods} {unit_name(time_unit, n_periods)} before churn, "
+        "indexed to each "
         "reason's window average. A customer 'faded' when spend in the later half of the "
         "window fell below 75% of the earlier half; otherwise the departure was sudden. "
         + ("; ".join(parts) + "." if parts else "Too few customers with history to compare.")

@@ -31,6 +31,7 @@ def format_kpi(name: str, value: Any, currency: str = "") -> str:
 #: Plain-English labels of table columns and index names; any other snake_case name
 #: is shown with spaces and a capital (``clv_lost`` -> "Clv lost" is avoided by listing it).
 COLUMN_LABELS: dict[str, str] = {
+    "category": "Reason",
     "clv": "Lifetime value",
     "clv_lost": "Lifetime value lost",
     "clv_per_customer": "Lifetime value per customer",
@@ -75,4 +76,6 @@ def column_label(name: object) -> object:
         return COLUMN_LABELS[name]
     if "_" in name and name.replace("_", "").isalnum():
         return name.replace("_", " ").capitalize()
+    if name.isascii() and name.isalpha() and name.islower():  # one plain word: "customers"
+        return name.capitalize()
     return name
