@@ -307,14 +307,21 @@ def pareto_integral_quadrature(
 
     def cut(a_end: np.ndarray) -> np.ndarray:
         # Point between the maximum and the end where log f = peak - SPAN (or the end).
-        inside = log_f(a_end) >= peak - _SPAN
-        left, right = u_star.copy(), a_end.copy()  # log f(left) >= target > log f(right)
+        out = a_end.copy()
+        far = np.flatnonzero(~(log_f(a_end) >= peak - _SPAN))
+        if far.size == 0:
+            return out
+        b_f, ed_f, ec_f, gap_f = base[far], e_d[far], e_c[far], log_gap[far]
+        target = peak[far] - _SPAN
+        left, right = u_star[far], a_end[far]  # log f(left) >= target > log f(right)
         for _ in range(32):
             mid = 0.5 * (left + right)
-            above = log_f(mid) >= peak - _SPAN
+            u = b_f + mid
+            above = (1.0 - ed_f) * u - ec_f * np.logaddexp(gap_f, u) >= target
             left = np.where(above, mid, left)
             right = np.where(above, right, mid)
-        return np.where(inside, a_end, right)
+        out[far] = right
+        return out
 
     u_a, u_b = cut(u_lo), cut(u_hi)
     total = np.zeros_like(p)
@@ -337,3 +344,60 @@ def pareto_integral_quadrature(
     with np.errstate(divide="ignore", invalid="ignore"):
         log_i = peak + np.log(total)
         return log_i, -m_la / total, -m_lb / total, m_ia / total, m_ib / total
+
+
+def beta_survival(big_a: np.ndarray, a: float, big_b: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """``E_p[(1 + p tau)^-A]`` for ``p ~ Beta(a, B)``: survival to ``T + t`` of an alive customer.
+
+    In the BG/NBD family a customer alive at ``T`` with rate ``lambda`` and dropout probability
+    ``p`` drops out at rate ``lambda p`` (each purchase is the last with probability ``p``), so
+    stays alive through ``(T, T + t]`` with probability ``exp(-lambda p t)``; integrating
+    ``lambda ~ Gamma(A, alpha + T)`` and ``p ~ Beta(a, B)`` (the posteriors given alive, FHL 2005
+    section 4) gives ``2F1(A, a; a + B; -tau) = (1 + tau)^-A 2F1(A, B; a + B; tau / (1 + tau))``
+    (Pfaff), ``tau = t / (alpha + T)``. The second form has positive terms; rows where scipy's
+    value is not finite or leaves the bounds ``(1 + E[p] tau)^-A <= value <= 1`` (Jensen) are
+    integrated over ``p`` instead (:func:`beta_expectation`).
+
+    Parameters
+    ----------
+    big_a : numpy.ndarray
+        ``r + x``.
+    a : float
+        Beta shape of the dropout probability.
+    big_b : numpy.ndarray
+        ``b + x`` (BG/NBD) or ``b + x + 1`` (MBG/NBD).
+    tau : numpy.ndarray
+        ``t / (alpha + T)``, >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in ``[0, 1]``, 1 where ``tau = 0``.
+    """
+    big_a, big_b, tau = (
+        v.ravel()
+        for v in np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (big_a, big_b, tau)))
+    )
+    z = tau / (1.0 + tau)
+    with np.errstate(all="ignore"):
+        hyp = hyp2f1_safe(big_a, big_b, a + big_b, z)
+        out = np.exp(-big_a * np.log1p(tau) + np.log(hyp))
+        lower = np.exp(-big_a * np.log1p(a / (a + big_b) * tau))
+    redo = (tau > 0) & ~(np.isfinite(out) & (out >= lower * (1 - 1e-9)) & (out <= 1 + 1e-12))
+    for i in np.flatnonzero(redo):
+        ai, ti = big_a[i], tau[i]
+        g1 = np.exp(-ai * np.log1p(ti))
+
+        def log_g(y: np.ndarray, ai: float = ai, ti: float = ti) -> np.ndarray:
+            return -ai * np.log1p(np.exp(log_expit(y)) * ti)
+
+        out[i] = beta_expectation(
+            a,
+            big_b[i],
+            log_g,
+            ends=(1.0, -ai * ti, g1, -ai * ti * g1 / (1.0 + ti)),
+            p_lo=min(1e-7 / ((ai + 1.0) * ti), 0.25),
+            d_hi=1e-8,
+            kinks=(-np.log(max(ai * ti, 1e-300)),),
+        )
+    return np.where(tau > 0, np.clip(out, lower, 1.0), 1.0)

@@ -26,7 +26,7 @@ from churnlab.models._base import (
     unique_inverse,
     unique_rows,
 )
-from churnlab.models._special import expected_alive
+from churnlab.models._special import beta_survival, expected_alive
 from churnlab.models._validation import check_counts, check_time
 
 
@@ -233,26 +233,42 @@ class _BetaGeoFamily(TransactionModel):
         alive = expected_alive(r + ux, a, b + ux + self._shift, utt / (alpha + ut))[codes]
         return alive.reshape(shape) * self._p_alive(x, tx, big_t)
 
-    def probability_alive(self, data: pd.DataFrame) -> pd.Series:
-        """Probability that each customer is still active at the end of observation.
+    def probability_alive(self, data: pd.DataFrame, t: Any = 0.0) -> pd.Series:
+        """Probability that each customer is still active ``t`` periods after observation ends.
 
-        FHL (2005) eq. 10 / "Computing P(alive) Using the BG/NBD Model", eq. (2). For
-        BG/NBD a customer can only drop out right after a repeat purchase, so **customers
-        with no repeat purchase have P(alive) = 1 exactly**, however long ago they bought.
+        At ``t = 0`` (the default) FHL (2005) eq. 10 / "Computing P(alive) Using the BG/NBD
+        Model", eq. (2). For BG/NBD a customer can only drop out right after a repeat
+        purchase, so **customers with no repeat purchase have P(alive) = 1 exactly** at
+        ``t = 0``, however long ago they bought. For ``t > 0`` it is ``P(alive at T) *
+        E[exp(-lambda p t)]`` over the posteriors given alive, ``lambda ~ Gamma(r + x,
+        alpha + T)`` and ``p ~ Beta(a, b + x)`` (``b + x + 1`` for MBG/NBD): while alive,
+        dropouts come at rate ``lambda p`` (see :func:`~churnlab.models._special.beta_survival`).
         Use :meth:`probability_no_purchase` as the operational churn probability.
 
         Parameters
         ----------
         data : pandas.DataFrame
             Columns ``frequency``, ``recency``, ``T``, indexed by ``customer_id``.
+        t : float or array-like, default 0.0
+            Time after the end of observation ``T``, in the model's time unit (one value, or
+            one per customer).
 
         Returns
         -------
         pandas.Series
-            ``probability_alive`` in [0, 1], indexed by customer.
+            ``probability_alive`` in [0, 1] (P(alive at ``T + t``)), non-increasing in ``t``,
+            indexed by customer.
         """
+        t = np.asarray(check_time(t), dtype=float)
         x, tx, big_t = self._data(data, "probability_alive")
-        return self._series(self._p_alive(x, tx, big_t), data, "probability_alive")
+        alive = self._p_alive(x, tx, big_t)
+        if np.any(t > 0):
+            r, alpha, a, b = self._params()
+            x_b, big_t_b, t_b = np.broadcast_arrays(x, big_t, t)
+            (ux, ut, utt), codes = unique_rows(x_b, big_t_b, t_b)
+            survive = beta_survival(r + ux, a, b + ux + self._shift, utt / (alpha + ut))
+            alive = alive * survive[codes].reshape(x_b.shape)
+        return self._series(alive, data, "probability_alive")
 
     def probability_no_purchase(self, data: pd.DataFrame, t: float) -> pd.Series:
         """Probability that each customer makes no purchase in the next ``t`` periods.

@@ -385,23 +385,35 @@ class ParetoNBDModel(TransactionModel):
         u = np.log(s) + log_i + (r + x) * np.log(alpha + big_t) + s * np.log(beta + big_t)
         return expit(-u)
 
-    def probability_alive(self, data: pd.DataFrame) -> pd.Series:
-        """Probability that each customer is still active at the end of observation.
+    def probability_alive(self, data: pd.DataFrame, t: Any = 0.0) -> pd.Series:
+        """Probability that each customer is still active ``t`` periods after observation ends.
 
-        Fader & Hardie (2005) eqs. 36-37.
+        At ``t = 0`` (the default) Fader & Hardie (2005) eqs. 36-37. For ``t > 0`` the
+        lifetime is memoryless and, given alive at ``T``, the dropout rate has posterior
+        ``mu ~ Gamma(s, beta + T)`` (independent of the purchase rate), so ``P(alive at T + t) =
+        P(alive at T) * ((beta + T) / (beta + T + t))^s``.
 
         Parameters
         ----------
         data : pandas.DataFrame
             Columns ``frequency``, ``recency``, ``T``, indexed by ``customer_id``.
+        t : float or array-like, default 0.0
+            Time after the end of observation ``T``, in the model's time unit (one value, or
+            one per customer).
 
         Returns
         -------
         pandas.Series
-            ``probability_alive`` in [0, 1], indexed by customer.
+            ``probability_alive`` in [0, 1] (P(alive at ``T + t``)), non-increasing in ``t``,
+            indexed by customer.
         """
+        t = np.asarray(check_time(t), dtype=float)
         x, tx, big_t = self._data(data, "probability_alive")
-        return self._series(self._p_alive(x, tx, big_t), data, "probability_alive")
+        alive = self._p_alive(x, tx, big_t)
+        if np.any(t > 0):
+            s, beta = self._params()[2:]
+            alive = alive * np.exp(-s * np.log1p(t / (beta + big_t)))
+        return self._series(alive, data, "probability_alive")
 
     def probability_no_purchase(self, data: pd.DataFrame, t: float) -> pd.Series:
         """Probability that each customer makes no purchase in the next ``t`` periods (churn).

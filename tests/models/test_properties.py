@@ -82,15 +82,19 @@ def test_predictions_over_the_whole_parameter_range(cls, params, data):
     model = _model(cls, params)
     alive = model.probability_alive(data).to_numpy()
     assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
-    previous = np.zeros(len(data))
+    previous, previous_alive = np.zeros(len(data)), alive
     for t in (0.0, 0.01, 1.0, 52.0, 1e4):
         expected = model.expected_purchases(data, t).to_numpy()
         churn = model.probability_no_purchase(data, t).to_numpy()
+        later = model.probability_alive(data, t).to_numpy()  # P(alive at T + t)
         assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
         assert np.all(np.isfinite(churn)) and np.all((churn >= 0) & (churn <= 1))
+        assert np.all(np.isfinite(later)) and np.all((later >= 0) & (later <= 1))
         assert np.all(expected >= previous * (1 - 1e-9))  # non-decreasing in t
+        assert np.all(later <= previous_alive * (1 + 1e-9))  # non-increasing in t
         assert np.all(1 - churn <= expected * (1 + 1e-9) + 1e-15)  # P(X >= 1) <= E[X]
-        previous = expected
+        assert np.all(churn >= 1 - alive - 1e-9)  # dead at T means no purchase
+        previous, previous_alive = expected, later
     new = model.expected_purchases_new_customer(np.array([0.0, 0.01, 1.0, 52.0, 1e4]))
     assert np.all(np.isfinite(new)) and np.all(np.diff(new) >= -1e-9 * new[1:])
 
