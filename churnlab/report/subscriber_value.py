@@ -389,10 +389,11 @@ def recommendations(result: SubscriberResult) -> Markdown:
         active = table[~table["churned"]]
         revenue = float(active.loc[active["plan"] == worst, "revenue"].sum() * per_year)
         items.append(
-            f"**Move {escape_markdown(worst)} subscribers to longer plans.** Only "
+            f"**Find out why {escape_markdown(worst)} subscribers leave.** Only "
             f"{_pct(at[worst])} of them are still active after {horizon:,.0f} "
             f"{_unit(result, horizon)}, against {_pct(at[best])} on {escape_markdown(best)}; "
-            f"their active subscribers pay {md_money(revenue, cur)} a year."
+            f"those still active pay {md_money(revenue, cur)} a year. Offering them the terms "
+            f"of {escape_markdown(best)} (or a longer commitment) is the first lever to test."
         )
     active = table[~table["churned"]].sort_values("residual_value", ascending=False)
     if len(active) >= 5 and active["residual_value"].sum() > 0:
