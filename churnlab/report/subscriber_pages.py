@@ -324,7 +324,9 @@ def survival_table(result: SubscriberResult) -> pd.io.formats.style.Styler:
 def retention_text(result: SubscriberResult) -> Markdown:
     """Say in which period subscribers leave most, and how retention changes with tenure."""
     rate = result.retention["retention_rate"].dropna()
-    rate = rate[result.retention.loc[rate.index, "at_risk"] >= 30]  # enough to read a rate
+    at_risk = result.retention.loc[rate.index, "at_risk"]
+    # Read a rate only where enough subscribers are left: 30, and a tenth of the table.
+    rate = rate[at_risk >= max(30, 0.1 * len(result.customers))]
     if rate.empty:
         return Markdown("Too few subscribers per period to read a retention rate.")
     worst = int(rate.idxmin())
