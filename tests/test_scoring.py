@@ -96,3 +96,36 @@ def test_a_degenerate_purchase_model_is_a_caveat_not_a_finding() -> None:
     assert result.kpis["churn_probability_source"] == "classifier"
     assert any("no purchase model fits" in c.lower() or "dropout" in c.lower() or
                "stop buying" in c.lower() for c in result.caveats)  # fmt: skip
+
+
+def test_a_parquet_path_gives_the_same_scores(result, log: pd.DataFrame, tmp_path) -> None:
+    path = tmp_path / "log.parquet"
+    log.sample(frac=1, random_state=5).to_parquet(path)
+    from_file = score(str(path), ScoringSettings(random_state=1, currency="EUR"))
+    pd.testing.assert_frame_equal(
+        from_file.customers, result.customers, check_exact=False, rtol=1e-9
+    )
+    assert from_file.kpis == result.kpis
+    assert len(from_file.transactions) == len(log)
+
+
+def test_gaps_are_whole_days_from_the_purchase_days(result, log: pd.DataFrame) -> None:
+    # reference: plain pandas on the log (distinct purchase days per customer)
+    days = log.assign(day=log["date"].dt.normalize()).drop_duplicates(["customer_id", "day"])
+    grouped = days.groupby("customer_id")["day"]
+    first, last, n = grouped.min(), grouped.max(), grouped.size()
+    now = log["date"].max().normalize() + pd.Timedelta(days=1)
+    customers = result.customers
+    np.testing.assert_array_equal(
+        customers["days_since_last_purchase"], (now - last).dt.days.loc[customers.index]
+    )
+    typical = ((last - first).dt.days / (n - 1)).where(n > 1).loc[customers.index]
+    np.testing.assert_allclose(customers["typical_gap_days"], typical, rtol=1e-12)
+    spend = log.groupby("customer_id")["amount"].sum().loc[customers.index]
+    np.testing.assert_allclose(customers["total_spend"], spend, rtol=1e-12)
+
+
+def test_every_stage_is_timed(result) -> None:
+    stages = {"load", "rfm", "model_choice", "classifier", "backtest", "reasons", "kpis"}
+    assert stages <= set(result.timings)
+    assert all(seconds >= 0 for seconds in result.timings.values())
