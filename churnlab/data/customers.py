@@ -170,8 +170,9 @@ def _check_mapping(
     if start is None and tenure is None:
         raise ConfigError(
             "load_customers needs how long each customer stayed: pass start='<start date "
-            "column>' and end='<end date column>', or tenure='<tenure column>' and "
-            "churned='<churn flag column>'."
+            "column>' and end='<end date column>' (CLI: --start COLUMN --end COLUMN), or "
+            "tenure='<tenure column>' and churned='<churn flag column>' (CLI: --tenure COLUMN "
+            "--churned COLUMN)."
         )
     if start is not None and tenure is not None:
         raise ConfigError(
