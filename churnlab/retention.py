@@ -16,9 +16,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from churnlab import config
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
 from churnlab.exceptions import ConfigError, DataValidationError
+from churnlab.units import check_unit, convert
 
 __all__ = [
     "churn_rate",
@@ -400,12 +400,8 @@ def what_if_retention(
     if horizon < 2:
         raise ConfigError(f"horizon={horizon} must be at least 2 periods.")
     unit = getattr(transaction_model, "time_unit_", None)
-    if unit not in config.TIME_UNIT_DAYS or horizon_unit not in config.TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"Unknown time unit (model {unit!r}, horizon_unit {horizon_unit!r}); use one of "
-            f"{list(config.TIME_UNIT_DAYS)} and fit the model on a summary with attrs['time_unit']."
-        )
-    delta = config.TIME_UNIT_DAYS[horizon_unit] / config.TIME_UNIT_DAYS[unit]
+    check_unit(unit, name="transaction_model.time_unit_")
+    delta = convert(1, check_unit(horizon_unit, name="horizon_unit"), unit)
     cumulative = np.column_stack(
         [np.zeros(len(summary))]
         + [

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from churnlab.config import TIME_UNIT_DAYS
 from churnlab.data.dates import parse_date_column, parse_date_value
 from churnlab.data.messages import format_examples
 from churnlab.exceptions import ConfigError, DataValidationError
+from churnlab.units import days_per
 
 
 def require_columns(data: pd.DataFrame, required: Sequence[str], *, where: str) -> None:
@@ -342,9 +342,4 @@ def period_days(unit: str, *, name: str = "time_unit") -> float:
     ConfigError
         If the unit is unknown.
     """
-    if unit not in TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"{name}={unit!r} is not a known time unit. "
-            f"Use one of {', '.join(repr(u) for u in TIME_UNIT_DAYS)}."
-        )
-    return TIME_UNIT_DAYS[unit]
+    return days_per(unit, name=name)

@@ -17,6 +17,7 @@ from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.plotting._common import date_axis, get_axes, set_labels, unit_name
+from churnlab.units import check_unit
 
 __all__ = [
     "plot_calibration_holdout",
@@ -370,12 +371,7 @@ def plot_probability_alive_history(
     -------
     matplotlib.axes.Axes
     """
-    unit = getattr(model, "time_unit_", None)
-    if unit not in config.TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"plot_probability_alive_history needs the model's time unit, but "
-            f"time_unit_={unit!r}. Fit with fit(summary, time_unit='W')."
-        )
+    unit = check_unit(getattr(model, "time_unit_", None), name="model.time_unit_")
     frame = getattr(transactions, "data", transactions)
     require_columns(
         frame, [config.CUSTOMER_ID, config.DATE], where="plot_probability_alive_history"

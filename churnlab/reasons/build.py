@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, TIME_UNIT_DAYS
+from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
 from churnlab.data.validation import format_examples, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.reasons.engagement import NOT_AVAILABLE, period_activity, trend_and_pattern
@@ -29,6 +29,7 @@ from churnlab.reasons.records import (
     churned_index,
     join_reasons,
 )
+from churnlab.units import days_per
 
 __all__ = ["RECORD_FIELDS", "TELCO_COLUMNS", "TELCO_EXTRA", "churn_record"]
 
@@ -285,7 +286,7 @@ def _from_log(
     last = before.groupby(CUSTOMER_ID)[DATE].max().reindex(out.index)
     stop = out[CHURN_DATE].fillna(last)
     days = (stop - first).dt.total_seconds() / 86400.0
-    out["tenure_months"] = out["tenure_months"].fillna(days / TIME_UNIT_DAYS["M"])
+    out["tenure_months"] = out["tenure_months"].fillna(days / days_per("M"))
     revenue = before.groupby(CUSTOMER_ID)[AMOUNT].sum().reindex(out.index)
     out["revenue_to_date"] = out["revenue_to_date"].fillna(revenue)
     no_history = first.isna()

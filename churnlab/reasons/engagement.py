@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, TIME_UNIT_DAYS
+from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConfigError
+from churnlab.units import days_per
 
 __all__ = [
     "FADE_THRESHOLD",
@@ -58,14 +59,10 @@ def period_activity(
         columns ``-n_periods .. -1`` (-1 = the period just before churn). Periods
         before a customer's first purchase are NaN, not zero.
     """
-    if time_unit not in TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"time_unit {time_unit!r} is unknown. Use one of {', '.join(TIME_UNIT_DAYS)}."
-        )
     if int(n_periods) < 2:
         raise ConfigError(f"n_periods must be at least 2 to show a trend, got {n_periods!r}.")
     require_columns(transactions, [CUSTOMER_ID, DATE, AMOUNT], where="period_activity")
-    length = pd.Timedelta(days=TIME_UNIT_DAYS[time_unit])
+    length = pd.Timedelta(days=days_per(time_unit))
     tx = transactions[transactions[CUSTOMER_ID].isin(end_dates.index)]
     first = tx.groupby(CUSTOMER_ID)[DATE].min()
     last = tx.groupby(CUSTOMER_ID)[DATE].max()

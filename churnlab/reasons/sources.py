@@ -13,11 +13,12 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from churnlab.config import CHURNED, DATE, TIME_UNIT_DAYS
+from churnlab.config import CHURNED, DATE
 from churnlab.exceptions import ConfigError
 from churnlab.markup import escape_markdown
 from churnlab.reasons.build import churn_record
 from churnlab.reasons.records import REASON_COLUMNS, load_churn_reasons
+from churnlab.units import days_per
 
 __all__ = ["ReasonRecords", "records_for_source"]
 
@@ -154,7 +155,7 @@ def _records_from_drivers(
     from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
     from churnlab.features.behaviour import behaviour_features
 
-    cutoff = tx[DATE].max().normalize() - pd.Timedelta(days=horizon * TIME_UNIT_DAYS["M"])
+    cutoff = tx[DATE].max().normalize() - pd.Timedelta(days=horizon * days_per("M"))
     labels = churn_labels(tx, cutoff=cutoff, horizon=horizon, horizon_unit="M")
     features = behaviour_features(tx, cutoff=cutoff)
     y = labels.reindex(features.index).fillna(False).astype(bool)

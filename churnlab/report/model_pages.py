@@ -23,6 +23,7 @@ from churnlab.plotting import models as model_plots
 from churnlab.report.formatting import currency_prefix, format_money
 from churnlab.report.tables import mask_ids, styled
 from churnlab.scoring import ScoringResult
+from churnlab.units import convert
 
 __all__ = [
     "backtest_figures",
@@ -144,8 +145,7 @@ def focus_customer_figure(result: ScoringResult, *, mask: bool = False) -> Markd
     if listed.empty or not model_health(model)[0]:
         return Markdown("")
     focus = listed["revenue_at_risk"].idxmax()
-    days = config.TIME_UNIT_DAYS
-    window = result.settings.churn_horizon_months * days["M"] / days[result.settings.time_unit]
+    window = convert(result.settings.churn_horizon_months, "M", result.settings.time_unit)
     ax = model_plots.plot_probability_alive_history(
         model,
         transactions=result.transactions,

@@ -24,6 +24,7 @@ from churnlab.report.formatting import currency_prefix, format_kpi, format_money
 from churnlab.report.tables import mask_ids, styled
 from churnlab.scoring import ScoringResult, action_list
 from churnlab.segments import value_loyalty_grid
+from churnlab.units import unit_name
 
 __all__ = [
     "action_table",
@@ -101,7 +102,7 @@ def _first_clause(text: str) -> str:
 def settings_text(result: ScoringResult) -> Markdown:
     """Say, in words, how churn and lifetime value are defined in this run."""
     s = result.settings
-    unit = {"D": "days", "W": "weeks", "M": "months"}[s.time_unit]
+    unit = unit_name(s.time_unit)
     return Markdown(
         f"Churn means **no purchase in the next {s.churn_horizon_months:g} months**. Lifetime "
         f"value covers the next **{s.clv_horizon_months} months**, discounted at "

@@ -12,6 +12,7 @@ import pandas as pd
 from churnlab import config
 from churnlab.data.accounting import REASON_DESCRIPTIONS, CleaningReport
 from churnlab.data.validation import require_columns
+from churnlab.units import unit_name
 
 __all__ = [
     "cleaning_table",
@@ -262,7 +263,7 @@ def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
     pandas.DataFrame
         Rows per measure; columns ``Typical customer (median)`` and ``Top 10% from``.
     """
-    unit = {"D": "days", "W": "weeks", "M": "months"}.get(time_unit, time_unit)
+    unit = unit_name(time_unit)
     labels = {
         config.FREQUENCY: "Repeat purchases",
         config.RECENCY: f"First to last purchase ({unit})",

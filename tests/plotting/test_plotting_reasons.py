@@ -61,7 +61,7 @@ def test_distribution_and_value_plots(records):
 
 def test_reason_mix(records):
     ax = plot_reason_mix(reason_crosstab(records, "segment"))
-    assert ax.get_ylabel() == "segment"
+    assert ax.get_ylabel() == "Segment"
     assert len(ax.patches) == 2 * 5
 
 

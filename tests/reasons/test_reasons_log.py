@@ -60,7 +60,7 @@ def test_period_activity_marks_periods_before_first_purchase(churn_log, log_reas
     assert spend.loc["F"].tolist() == [100, 80, 60, 40, 20, 10]
     assert spend.loc["N"].isna().tolist() == [True] * 4 + [False] * 2
     assert orders.loc["S"].sum() == 6
-    with pytest.raises(ConfigError, match="time_unit 'Q' is unknown"):
+    with pytest.raises(ConfigError, match="time_unit='Q' is not a known time unit"):
         period_activity(churn_log, ends, time_unit="Q")
     with pytest.raises(ConfigError, match="n_periods must be at least 2"):
         period_activity(churn_log, ends, n_periods=1)
