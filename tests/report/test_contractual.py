@@ -18,6 +18,7 @@ from churnlab.cli import build_parser, main, report_config_from_args
 from churnlab.datasets import load_telco
 from churnlab.exceptions import ConfigError
 from churnlab.report.notebooks import plan_run
+from churnlab.report.runner import _previous_kpis
 from churnlab.subscriptions import fit_cohort_sbg
 
 CONTRACTUAL = ["00-subscribers", "10-survival-and-retention", "20-subscriber-value"]
@@ -234,3 +235,17 @@ def test_calculator_parameters_are_range_checked_before_anything_runs(tmp_path):
     )
     with pytest.raises(ConfigError, match="parameter 'margin' must be between 0 and 1"):
         plan_run(report_config_from_args(args))
+
+
+def test_previous_kpis_come_from_a_run_of_the_same_kind(tmp_path):
+    def manifest(folder: str, kind: str | None, started: str, kpis: dict) -> None:
+        (tmp_path / folder).mkdir()
+        data = {"run_id": folder, "status": "succeeded", "scope": "full", "started_at": started}
+        data.update({"kpis": kpis, **({"kind": kind} if kind else {})})
+        (tmp_path / folder / "manifest.json").write_text(json.dumps(data))
+
+    manifest("r1", None, "2026-01-01T00:00:00", {"customers": 4338})  # older runs: no kind
+    manifest("r2", "subscriptions", "2026-01-02T00:00:00", {"customers": 7043})
+    (tmp_path / "latest").symlink_to("r2")
+    assert json.loads(_previous_kpis(tmp_path, "transactions")) == {"customers": 4338}
+    assert json.loads(_previous_kpis(tmp_path, "subscriptions")) == {"customers": 7043}
