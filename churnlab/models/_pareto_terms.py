@@ -27,7 +27,9 @@ series is slow; there ``Phi(y) = Q(y, Y) + Phi(Y)`` with ``Y`` the point where `
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 
+from churnlab.models._base import digamma_rising, log_rising
 from churnlab.models._special import pareto_integral_quadrature
 
 #: Above this ``z`` the tail integral is split into a quadrature and a series at ``z = Z_SWITCH``.
@@ -189,3 +191,43 @@ def log_interval_terms(
         for j in range(1, 5):
             out[j][empty] = 0.0
     return tuple(out)
+
+
+def fit_no_dropout_limit(
+    x: np.ndarray, big_t: np.ndarray, weights: np.ndarray
+) -> tuple[float, float] | None:
+    """Maximise the Pareto/NBD likelihood's no-dropout limit ``s -> 0`` over ``(r, alpha)``.
+
+    As ``s -> 0`` every customer stays alive and the likelihood tends to the NBD one,
+    ``Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x))`` (Fader & Hardie 2005, eq. 18
+    with the dropout term gone), a function of the distinct frequencies and ages only.
+
+    Returns
+    -------
+    (r, alpha) or None
+        The maximiser, or ``None`` if the optimiser did not converge.
+    """
+    ux, ix = np.unique(x, return_inverse=True)
+    ut, it = np.unique(big_t, return_inverse=True)
+    w_x = np.bincount(ix, weights, minlength=ux.size)
+    w_t = np.bincount(it, weights, minlength=ut.size)
+    wx_t = np.bincount(it, weights * x, minlength=ut.size)
+    total = float(weights.sum())
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha = np.exp(theta)
+        log_at = np.log(alpha + ut)
+        value = w_x @ log_rising(r, ux) + total * r * np.log(alpha) - (r * w_t + wx_t) @ log_at
+        d_r = w_x @ digamma_rising(r, ux) + total * np.log(alpha) - w_t @ log_at
+        d_a = total * r / alpha - (r * w_t + wx_t) @ (1.0 / (alpha + ut))
+        return -value / total, -np.array([d_r * r, d_a * alpha]) / total
+
+    rate = max(float(weights @ x) / max(float(weights @ big_t), 1e-12), 1e-6)
+    res = optimize.minimize(
+        objective, np.log([1.0, 1.0 / rate]), jac=True, method="L-BFGS-B",
+        bounds=[(-30.0, 30.0)] * 2, options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-11},
+    )  # fmt: skip
+    if not (np.all(np.isfinite(res.x)) and np.max(np.abs(res.jac)) < 1e-6):
+        return None
+    r, alpha = np.exp(res.x)
+    return float(r), float(alpha)

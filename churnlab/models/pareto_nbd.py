@@ -33,7 +33,11 @@ from churnlab.models._base import (
     unique_inverse,
     unique_rows,
 )
-from churnlab.models._pareto_terms import log_interval_terms, log_tail_terms
+from churnlab.models._pareto_terms import (
+    fit_no_dropout_limit,
+    log_interval_terms,
+    log_tail_terms,
+)
 from churnlab.models._special import pareto_integral_quadrature
 from churnlab.models._validation import check_counts, check_time
 
@@ -320,8 +324,79 @@ class ParetoNBDModel(TransactionModel):
         grad[:, 3] = s / beta - w1 * s / (beta + big_t) - part(q * ratio_b)
         return ll, grad
 
+    #: ``log s`` at which a fit at the no-dropout boundary is reported (``s`` ~ 1.4e-11).
+    _limit_log_s = -25.0
+
+    def _no_dropout_start(
+        self, columns: tuple[np.ndarray, ...], weights: np.ndarray
+    ) -> np.ndarray | None:
+        """Return parameters at the no-dropout limit when the data show no dropout, else None.
+
+        The limit ``s -> 0`` of the likelihood is the NBD likelihood of ``(r, alpha)``
+        (:func:`~churnlab.models._pareto_terms.fit_no_dropout_limit`), where ``beta`` no
+        longer matters. If at its maximiser the likelihood falls as ``s`` rises from ~0 for
+        every ``beta`` tried (0.01 to 100 times the longest history), the maximum likelihood
+        is that limit, and the optimiser, which would crawl along the ridge ``s -> 0`` for
+        many evaluations, starts (and stops) there. Any sign that some dropout raises the
+        likelihood sends the fit down the ordinary path. ``beta`` is reported equal to ``alpha``
+        (any value gives the same likelihood to within ``s``).
+        """
+        if self.penalizer or self.initial_params:
+            return None
+        x, _, big_t = columns
+        limit = fit_no_dropout_limit(x, big_t, weights)
+        if limit is None:
+            return None
+        s = float(np.exp(self._limit_log_s))
+        state = self._prepare_weighted(columns, weights)
+        horizon, alpha = float(big_t.max()), limit[1]
+        for beta in (horizon, alpha, *(horizon * np.array([0.1, 10.0, 0.01, 100.0]))):
+            _, grad = self._weighted_loglik(np.array([*limit, s, beta]), state)
+            if not (np.all(np.isfinite(grad)) and grad[2] < 0):
+                return None
+        # beta is not identified at the limit; beta = alpha makes the integrals' series
+        # argument |alpha - beta| / (max + y) zero, so the remaining evaluations are cheap.
+        return np.array([*limit, s, alpha])
+
+    def _warm_start(
+        self, columns: tuple[np.ndarray, ...], weights: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        self._limit_start = self._no_dropout_start(columns, weights)
+        if self._limit_start is not None:
+            return None, None
+        return super()._warm_start(columns, weights)
+
+    def _fit_columns(
+        self,
+        columns: tuple[np.ndarray, ...],
+        weights: np.ndarray,
+        *,
+        n_customers: int,
+        start: np.ndarray | None = None,
+        start_hessian: np.ndarray | None = None,
+    ) -> None:
+        limit = getattr(self, "_limit_start", None)
+        if limit is not None:
+            start, start_hessian = limit, None
+        try:
+            super()._fit_columns(
+                columns, weights, n_customers=n_customers, start=start, start_hessian=start_hessian
+            )
+        finally:
+            self._limit_start = None
+            self._state_cache = None
+
     def _prepare_weighted(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> Any:
         """Distinct ``(x, t_x)`` and ``(x, T)`` pairs (where the integrals live) and weight sums."""
+        cache = getattr(self, "_state_cache", None)
+        if cache is not None and cache[0] is columns[0] and cache[1] is weights:
+            return cache[2]
+        state = self._pair_tables(columns, weights)
+        self._state_cache = (columns[0], weights, state)
+        return state
+
+    @staticmethod
+    def _pair_tables(columns: tuple[np.ndarray, ...], weights: np.ndarray) -> dict:
         x, tx, big_t = columns
         n = x.size
         (pair_x, pair_y), key = unique_rows(np.concatenate([x, x]), np.concatenate([tx, big_t]))

@@ -134,8 +134,7 @@ def test_future_alive_starts_at_current_alive_and_decreases(cls, params, cdnow_s
         assert np.all((later >= 0) & (later <= 1))
         assert np.all(later <= previous * (1 + 1e-12))
         assert np.any(later < previous)  # someone can drop out in the meantime
-        # Dead at T + t is more likely than no purchase in (T, T + t] only if ... never:
-        # being dead at T implies no purchase, so P(no purchase) >= 1 - P(alive at T).
+        # Being dead at T implies no purchase, so P(no purchase) >= 1 - P(alive at T).
         no_buy = model.probability_no_purchase(cdnow_summary, t).to_numpy()
         assert np.all(no_buy >= 1 - now - 1e-12)
         previous = later

@@ -7,8 +7,11 @@ tests check the series and quadrature paths of :mod:`churnlab.models._pareto_ter
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath as mp
 import numpy as np
+import pandas as pd
 import pytest
 
 from churnlab.models._base import compress_rows
@@ -151,3 +154,48 @@ def test_weighted_likelihood_equals_the_per_row_path(params, cdnow_summary):
     total, total_grad = model._weighted_loglik(p, model._prepare_weighted(cols, w))
     assert total == pytest.approx(w @ ll, rel=1e-12)
     np.testing.assert_allclose(total_grad, w @ grad, rtol=1e-8, atol=1e-8 * np.abs(w @ grad).max())
+
+
+@pytest.fixture(scope="module")
+def no_dropout():
+    """3,000 weekly histories of customers who never stop buying (Poisson, gamma rates)."""
+    rng = np.random.default_rng(11)
+    big_t = rng.integers(1, 105, size=3000).astype(float)
+    count = rng.poisson(rng.gamma(0.75, 1 / 4.0, size=3000) * big_t)
+    last = np.where(count > 0, np.ceil(big_t * rng.beta(np.maximum(count, 1), 1)), 0.0)
+    return pd.DataFrame(
+        {"frequency": count.astype(float), "recency": np.minimum(last, big_t), "T": big_t}
+    )
+
+
+def test_no_dropout_fit_reaches_the_limit_likelihood(no_dropout):
+    fast = ParetoNBDModel().fit(no_dropout, time_unit="W")
+    plain = ParetoNBDModel()
+    plain._no_dropout_start = lambda columns, weights: None  # the optimiser all the way
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain.fit(no_dropout, time_unit="W")
+    # The limit s -> 0 is the supremum along the ridge the optimiser crawls down.
+    assert fast.log_likelihood_ >= plain.log_likelihood_ - 1e-9 * abs(plain.log_likelihood_)
+    assert "s" in fast.health_.at_boundary
+    np.testing.assert_allclose(
+        fast.params_[["r", "alpha"]], plain.params_[["r", "alpha"]], rtol=1e-4
+    )
+    np.testing.assert_allclose(fast.probability_alive(no_dropout), 1.0, atol=1e-9)
+    # The limit's likelihood is the NBD one: Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x)).
+    r, alpha = fast.params_["r"], fast.params_["alpha"]
+    x, big_t = no_dropout["frequency"].to_numpy(), no_dropout["T"].to_numpy()
+    nbd = sum(
+        float(
+            mp.loggamma(r + xi) - mp.loggamma(r) + r * mp.log(alpha) - (r + xi) * mp.log(alpha + ti)
+        )
+        for xi, ti in zip(x, big_t, strict=True)
+    )
+    assert fast.log_likelihood_ == pytest.approx(nbd, rel=1e-9)
+
+
+def test_data_with_dropout_take_the_ordinary_path(cdnow_summary):
+    cols, w = compress_rows(
+        *(cdnow_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    )
+    assert ParetoNBDModel()._no_dropout_start(cols, w) is None
