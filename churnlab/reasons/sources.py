@@ -13,8 +13,12 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from churnlab.classifier.drivers import customer_reasons
+from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
 from churnlab.config import CHURNED, DATE
+from churnlab.datasets import load_source, load_telco
 from churnlab.exceptions import ConfigError
+from churnlab.features.behaviour import behaviour_features
 from churnlab.markup import escape_markdown
 from churnlab.reasons.build import churn_record
 from churnlab.reasons.records import REASON_COLUMNS, load_churn_reasons
@@ -84,8 +88,6 @@ def records_for_source(
     ReasonRecords
         Records, the log used, and a description.
     """
-    from churnlab.datasets import load_source, load_telco
-
     if str(data_source) == "telco":
         telco = load_telco()
         if sample_customers:
@@ -151,10 +153,6 @@ def _records_from_drivers(
     horizon: float,
 ) -> ReasonRecords:
     """Inactivity churn with the classifier's top driver standing in as the reason."""
-    from churnlab.classifier.drivers import customer_reasons
-    from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
-    from churnlab.features.behaviour import behaviour_features
-
     cutoff = tx[DATE].max().normalize() - pd.Timedelta(days=horizon * days_per("M"))
     labels = churn_labels(tx, cutoff=cutoff, horizon=horizon, horizon_unit="M")
     features = behaviour_features(tx, cutoff=cutoff)

@@ -15,7 +15,14 @@ from churnlab.report.formatting import column_label
 from churnlab.report.tables import styled
 from churnlab.units import unit_name
 
-__all__ = ["association_text", "differences_table", "engagement_table"]
+__all__ = [
+    "association_text",
+    "differences_table",
+    "engagement_table",
+    "summary_table",
+    "themes_table",
+    "value_lost_table",
+]
 
 
 def _strength(cramers_v: float) -> str:
@@ -120,3 +127,66 @@ def engagement_table(engagement: pd.DataFrame, *, time_unit: str = "M") -> pd.Da
     wide.insert(0, "Customers", last.set_index("category")["customers"].reindex(wide.index))
     wide.index.name = "Reason"
     return wide.round(2)
+
+
+def _known_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the columns this data cannot fill (all missing, or all "n/a (...)")."""
+    empty = [
+        c
+        for c in frame.columns
+        if frame[c].isna().all() or frame[c].astype(str).str.startswith("n/a").all()
+    ]
+    return frame.drop(columns=empty)
+
+
+def value_lost_table(value_lost: pd.DataFrame, *, currency: str = "") -> pd.io.formats.style.Styler:
+    """Return customers and value lost per reason, without columns the data cannot fill.
+
+    Parameters
+    ----------
+    value_lost : pandas.DataFrame
+        Output of :func:`churnlab.reasons.value_lost_by_reason`.
+    currency : str, default ""
+        ISO code (or symbol) of the money.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    return styled(
+        _known_columns(value_lost),
+        money=["revenue_lost", "clv_lost", "clv_per_customer"],
+        percent=["revenue_share", "clv_share"],
+        currency=currency,
+    )
+
+
+def summary_table(summary: pd.DataFrame, *, currency: str = "") -> pd.io.formats.style.Styler:
+    """Return the per-reason stakeholder table, without columns the data cannot fill.
+
+    A transaction log without stated reasons has no lifetime value lost, no
+    segment at churn and no churn dates, so those columns are left out rather
+    than shown as a column of "n/a".
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`churnlab.reasons.reason_summary`.
+    currency : str, default ""
+        ISO code (or symbol) of the money.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    return styled(
+        _known_columns(summary),
+        money=["revenue_lost", "clv_lost"],
+        percent=["share_of_churn"],
+        currency=currency,
+    )
+
+
+def themes_table(themes: pd.DataFrame) -> pd.io.formats.style.Styler | Markdown:
+    """Return the comment themes as a table, or nothing when there were too few comments."""
+    return styled(themes, percent=["share"]) if len(themes) else Markdown("")
