@@ -19,6 +19,7 @@ one-time buyer) are never given as reasons.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,13 +55,18 @@ def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _days(value: float) -> str:
+    """Whole calendar days since a purchase: the action list counts them the same way."""
+    return f"{math.ceil(value - 1e-9):,}"
+
+
 def _products(value: float) -> str:
     return f"{_n(value)} different product" + ("" if round(value) == 1 else "s")
 
 
 REASONS: dict[str, Reason] = {
     "days_since_last": Reason(
-        "recency", "high", lambda v, t, m: f"no purchase for {_n(v)} days (typically {_n(t)})"
+        "recency", "high", lambda v, t, m: f"no purchase for {_days(v)} days (typically {_days(t)})"
     ),
     "gap_ratio": Reason(
         "recency",

@@ -36,3 +36,10 @@ def test_no_sentence_mentions_a_code_name():
         )
         assert "_" not in text and "nan" not in text.lower(), (feature, text)
         assert reason_text(feature, np.nan, 2.0) in ("", "has bought on only one day so far")
+
+
+def test_days_since_the_last_purchase_are_calendar_days():
+    # A purchase at 14:24 on a day 236 days before a midnight cutoff is 235.4 days old;
+    # the action list counts 236 days, and so does the sentence.
+    assert reason_text("days_since_last", 235.4, 45.9) == "no purchase for 236 days (typically 46)"
+    assert reason_text("days_since_last", 236.0, 46.0) == "no purchase for 236 days (typically 46)"
