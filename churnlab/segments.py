@@ -15,7 +15,7 @@ from sklearn.cluster import KMeans
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
-from churnlab.config import CUSTOMER_ID, FREQUENCY, MONETARY_VALUE, RECENCY, T
+from churnlab.config import FREQUENCY, MONETARY_VALUE, RECENCY, T
 from churnlab.data.validation import format_examples, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 
@@ -23,7 +23,6 @@ __all__ = [
     "HEALTH_TIERS",
     "SEGMENT_RULES",
     "ClusterResult",
-    "action_list",
     "cluster_names",
     "customer_clusters",
     "health_tiers",
@@ -390,61 +389,3 @@ def cluster_names(profiles: pd.DataFrame, overall: pd.Series) -> list[str]:
         repeats = sum(n == name or n.startswith(f"{name} (") for n in names)
         names.append(f"{name} ({repeats + 1})" if repeats else name)
     return names
-
-
-def action_list(
-    clv: pd.Series,
-    churn_probability: pd.Series,
-    *,
-    reasons: pd.DataFrame | None = None,
-    segments: pd.Series | None = None,
-    min_clv_quantile: float = 0.5,
-    min_churn_probability: float = 0.3,
-    top: int | None = 50,
-) -> pd.DataFrame:
-    """List valuable customers who have gone quiet, ranked by revenue at risk.
-
-    Parameters
-    ----------
-    clv : pandas.Series
-        Customer lifetime value per customer.
-    churn_probability : pandas.Series
-        Churn probability per customer.
-    reasons : pandas.DataFrame, optional
-        Per-customer reasons (``reason_1``.. columns, e.g. from
-        ``churnlab.classifier.drivers.customer_reasons``).
-    segments : pandas.Series, optional
-        Segment name per customer, shown alongside.
-    min_clv_quantile : float, default 0.5
-        Keep customers whose CLV is at least this quantile (0 keeps everyone).
-    min_churn_probability : float, default 0.3
-        Keep customers at least this likely to churn.
-    top : int, optional, default 50
-        Length of the list; None keeps all.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index customer_id, ``rank``, ``clv``, ``churn_probability``,
-        ``revenue_at_risk`` (= clv x churn_probability), then segment and reasons
-        when given; sorted by revenue at risk.
-    """
-    value, risk = _aligned_series(
-        clv.astype("float64"), churn_probability.astype("float64"), where="action_list"
-    )
-    frame = pd.DataFrame({"clv": value, "churn_probability": risk})
-    frame["revenue_at_risk"] = frame["clv"] * frame["churn_probability"]
-    keep = (frame["clv"] >= frame["clv"].quantile(min_clv_quantile)) & (
-        frame["churn_probability"] >= min_churn_probability
-    )
-    frame = frame.loc[keep].sort_values("revenue_at_risk", ascending=False)
-    if top is not None:
-        frame = frame.head(top)
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    if segments is not None:
-        frame["segment"] = segments.reindex(frame.index).astype("object")
-    if reasons is not None:
-        cols = [c for c in reasons.columns if str(c).startswith("reason_")]
-        frame = frame.join(reasons[cols], how="left")
-    frame.index.name = CUSTOMER_ID
-    return frame

@@ -5,7 +5,6 @@ import pytest
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.segments import (
     SEGMENT_RULES,
-    action_list,
     customer_clusters,
     health_tiers,
     rfm_scores,
@@ -134,17 +133,3 @@ def test_cluster_names_say_how_clusters_differ() -> None:
         "Typical customers",
         "Typical customers (2)",
     ]
-
-
-def test_action_list():
-    clv = pd.Series([100.0, 1000, 500, 10, 800], index=list("abcde"))
-    risk = pd.Series([0.9, 0.5, 0.8, 0.99, 0.1], index=list("abcde"))
-    reasons = pd.DataFrame(
-        {"reason_1": ["x", "y", "z", "w", "v"], "feature_1": list("fffff")}, index=list("abcde")
-    )
-    actions = action_list(clv, risk, reasons=reasons, min_clv_quantile=0.4)
-    # b: 500 at risk, c: 400; a and d are low value, e is not at risk
-    assert actions.index.tolist() == ["b", "c"]
-    assert actions["revenue_at_risk"].tolist() == [500.0, 400.0]
-    assert actions["rank"].tolist() == [1, 2]
-    assert actions.loc["b", "reason_1"] == "y" and "feature_1" not in actions.columns
