@@ -33,6 +33,7 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.data.cleaning import CleaningReport
+from churnlab.data.customer_options import CUSTOMER_OPTIONS, check_customer_options
 from churnlab.data.dates import parse_date_column
 from churnlab.data.messages import option_hint
 from churnlab.data.options import source_options
@@ -46,6 +47,14 @@ from churnlab.data.validation import (
     to_numeric_column,
 )
 from churnlab.exceptions import ConfigError, DataQualityWarning, DataValidationError
+
+__all__ = [
+    "CUSTOMER_DROP_REASONS",
+    "CUSTOMER_OPTIONS",
+    "LoadedCustomers",
+    "check_customer_options",
+    "load_customers",
+]
 
 START, END, TENURE, PLAN, REVENUE = "start", "end", "tenure", "plan", "revenue"
 
@@ -61,18 +70,6 @@ CUSTOMER_DROP_REASONS: tuple[str, ...] = (
     "negative_tenure",
     "unparsable_churn_flag",
     "churn_flag_conflict",
-)
-
-#: Column-mapping options of a customer table beyond :data:`churnlab.config.SOURCE_OPTIONS`
-#: (``customer_id`` and the reading options are shared with transaction logs).
-CUSTOMER_OPTIONS: tuple[str, ...] = (
-    "start",
-    "end",
-    "churned",
-    "tenure",
-    "tenure_unit",
-    "plan",
-    "revenue",
 )
 
 _YES = frozenset({"yes", "y", "true", "t", "1", "1.0"})
@@ -125,43 +122,6 @@ def _read_options(source: object, *, encoding: str | None, sheet: object) -> dic
             )
         options["sheet_name"] = sheet
     return options
-
-
-def check_customer_options(options: dict[str, object]) -> dict[str, object]:
-    """Check the customer-table options of a config or command line (names and types).
-
-    Parameters
-    ----------
-    options : dict
-        Names from :data:`CUSTOMER_OPTIONS` (column names, and ``tenure_unit``).
-
-    Returns
-    -------
-    dict
-        The options that are set, in :data:`CUSTOMER_OPTIONS` order.
-
-    Raises
-    ------
-    ConfigError
-        For an unknown name, a value that is not a column name, or an unknown unit.
-    """
-    unknown = [k for k in options if k not in CUSTOMER_OPTIONS]
-    if unknown:
-        raise ConfigError(
-            f"Unknown customer-table option(s) {', '.join(map(repr, unknown))}. Known: "
-            f"{', '.join(CUSTOMER_OPTIONS)}."
-        )
-    out: dict[str, object] = {}
-    for name in CUSTOMER_OPTIONS:
-        value = options.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{name} must be a column name, got {value!r}.")
-        if name == "tenure_unit":
-            period_days(value, name="tenure_unit")
-        out[name] = value
-    return out
 
 
 def _check_mapping(

@@ -1,7 +1,8 @@
-"""What the contractual value page and executive summary say: residual value, the calculator.
+"""What the contractual value page says: residual value, and the yearly value calculator.
 
-Page-text builders for ``notebooks/contractual/20-subscriber-value.ipynb`` and
-``90-executive-summary.ipynb``, on the run's one contractual scoring pass. Residual
+Page-text builders for ``notebooks/contractual/20-subscriber-value.ipynb``, on the run's
+one contractual scoring pass (the executive summary's are in
+:mod:`churnlab.report.subscriber_summary`). Residual
 value is Fader & Hardie (2010)'s DERL times revenue per period; the yearly calculator is
 :func:`churnlab.subscriptions.subscriber_value_by_year` (the magazine example) fed with
 the run's retention and price, and stated assumptions for the rest.
@@ -9,29 +10,22 @@ the run's retention and price, and stated assumptions for the rest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
 from IPython.display import Markdown
 
-from churnlab.markup import escape_markdown
 from churnlab.report.formatting import currency_prefix
-from churnlab.report.narrative import kpi_changes
 from churnlab.report.subscriber_pages import (
     _money,
     _pct,
-    _survival_at,
     _unit,
-    format_subscriber_kpi,
     md_money,
     milestones,
 )
 from churnlab.report.tables import mask_ids, styled
 from churnlab.subscriptions import auto_renew_what_if, subscriber_value_by_year
 from churnlab.subscriptions.scoring import (
-    SUBSCRIBER_HEADLINE_KPIS,
-    SUBSCRIBER_KPI_GLOSSARY,
     SubscriberResult,
 )
 
@@ -40,12 +34,7 @@ __all__ = [
     "auto_renew_table",
     "calculator_table",
     "calculator_text",
-    "change_table",
-    "glossary_text",
-    "headline_table",
-    "recommendations",
     "subscriber_calculator",
-    "summary_text",
     "top_value_table",
     "value_by_plan_table",
     "value_by_tenure_table",
@@ -296,124 +285,3 @@ def auto_renew_table(calc: Calculator | None) -> pd.io.formats.style.Styler | Ma
 
 def _prefix(calc: Calculator) -> str:
     return currency_prefix(calc.currency)
-
-
-def headline_table(result: SubscriberResult) -> pd.io.formats.style.Styler:
-    """Return the headline KPIs with their glossary labels, formatted."""
-    names = [n for n in SUBSCRIBER_HEADLINE_KPIS if n in result.kpis]
-    frame = pd.DataFrame(
-        {
-            "Value": [
-                format_subscriber_kpi(n, result.kpis[n], result.settings.currency) for n in names
-            ]
-        },
-        index=pd.Index([SUBSCRIBER_KPI_GLOSSARY[n][0] for n in names], name="KPI"),
-    )
-    return styled(frame)
-
-
-def summary_text(result: SubscriberResult) -> Markdown:
-    """Return the executive summary's opening paragraph, built from the KPI record."""
-    k, cur = result.kpis, result.settings.currency
-    text = (
-        f"**{k['customers']:,}** subscribers, of whom **{k['active_customers']:,}** are still "
-        f"active ({_pct(k['churned_share'])} have left)."
-    )
-    if k.get("yearly_retention") is not None:
-        text += (
-            f" **{_pct(k['yearly_retention'])}** of new subscribers are still active after a "
-            f"year, a monthly retention of **{k['monthly_retention']:.1%}**."
-        )
-    if k.get("base_value") is not None:
-        text += (
-            f" The active subscribers pay {md_money(k['recurring_revenue_per_year'], cur)} "
-            f"a year and are expected to pay **{md_money(k['base_value'], cur)}** from now "
-            "on (residual value, discounted)."
-        )
-    return Markdown(text)
-
-
-def change_table(
-    result: SubscriberResult, previous_kpis: str | Mapping[str, Any]
-) -> pd.io.formats.style.Styler:
-    """Return each headline KPI next to the previous subscription run's value."""
-    names = [n for n in SUBSCRIBER_HEADLINE_KPIS if n in result.kpis]
-    changes = kpi_changes({n: result.kpis[n] for n in names}, previous_kpis)
-    cur = result.settings.currency
-
-    def change(name: str, value: Any) -> str:
-        if value is None or pd.isna(value):
-            return "–"
-        if value == 0:
-            return "no change"
-        if SUBSCRIBER_KPI_GLOSSARY[name][1] == "percent":
-            return f"{value * 100:+.1f} points"
-        return ("+" if value > 0 else "−") + format_subscriber_kpi(name, abs(value), cur)
-
-    frame = pd.DataFrame(
-        {
-            "This run": [format_subscriber_kpi(n, result.kpis[n], cur) for n in names],
-            "Previous run": [
-                "–" if pd.isna(v) else format_subscriber_kpi(n, v, cur)
-                for n, v in changes["previous"].items()
-            ],
-            "Change": [change(n, changes.loc[n, "change"]) for n in names],
-        },
-        index=pd.Index([SUBSCRIBER_KPI_GLOSSARY[n][0] for n in names], name="KPI"),
-    )
-    return styled(frame)
-
-
-def recommendations(result: SubscriberResult) -> Markdown:
-    """Return what to do, each point computed from the run's figures."""
-    table, k, cur = result.customers, result.kpis, result.settings.currency
-    per_year = float(k["periods_per_year"])
-    items = []
-    left = table[table["churned"]]
-    if len(left):
-        early = round(per_year / 4) or 1
-        share = float((left["tenure"] <= early).mean())
-        items.append(
-            f"**Look after the first {early} {_unit(result, early)}.** {_pct(share)} of the "
-            f"subscribers who left did so within their first {early} {_unit(result, early)}: "
-            "onboarding and the first renewals are where retention is won."
-        )
-    curves = result.survival_by_plan
-    if curves is not None and table["plan"].nunique() > 1 and result.retention.index.max() >= 1:
-        horizon = min(per_year, float(result.retention.index.max()))
-        at = {
-            p: float(_survival_at(curves.loc[p], horizon)["survival"])
-            for p in curves.index.get_level_values(0).unique()
-        }
-        worst, best = min(at, key=at.get), max(at, key=at.get)
-        active = table[~table["churned"]]
-        revenue = float(active.loc[active["plan"] == worst, "revenue"].sum() * per_year)
-        items.append(
-            f"**Find out why {escape_markdown(worst)} subscribers leave.** Only "
-            f"{_pct(at[worst])} of them are still active after {horizon:,.0f} "
-            f"{_unit(result, horizon)}, against {_pct(at[best])} on {escape_markdown(best)}; "
-            f"those still active pay {md_money(revenue, cur)} a year. Offering them the terms "
-            f"of {escape_markdown(best)} (or a longer commitment) is the first lever to test."
-        )
-    active = table[~table["churned"]].sort_values("residual_value", ascending=False)
-    if len(active) >= 5 and active["residual_value"].sum() > 0:
-        top = active.head(max(1, len(active) // 5))
-        share = float(top["residual_value"].sum() / active["residual_value"].sum())
-        items.append(
-            f"**Protect the most valuable fifth.** The top 20% of active subscribers by "
-            f"residual value hold {_pct(share)} of the base's value "
-            f"({md_money(float(top['residual_value'].sum()), cur)})."
-        )
-    if not items:
-        return Markdown("No recommendation: the table has too little to go on.")
-    return Markdown("\n".join(f"{i}. {text}" for i, text in enumerate(items, 1)))
-
-
-def glossary_text() -> Markdown:
-    """Return the definitions of the headline KPIs (from the one contractual glossary)."""
-    return Markdown(
-        "\n".join(
-            f"- **{label}**: {definition}"
-            for label, _, definition in SUBSCRIBER_KPI_GLOSSARY.values()
-        )
-    )

@@ -6,7 +6,7 @@ retention by tenure, by plan and by start cohort, the shifted-beta-geometric fit
 projection with its health (Fader & Hardie 2007, "How to Project Customer Retention"),
 each active subscriber's discounted expected residual lifetime (DERL) and residual value
 (Fader & Hardie 2010, "Customer-Base Valuation in a Contractual Setting", eq. 6) and a
-KPI record (:data:`SUBSCRIBER_KPI_GLOSSARY`). It is the subscription counterpart of
+KPI record (:mod:`churnlab.subscriptions.kpis`). It is the subscription counterpart of
 :func:`churnlab.scoring.score`; ``churnlab report`` writes its table as
 ``subscribers.parquet`` next to ``kpis.json``. There is no random step: the same table
 and settings give identical output.
@@ -39,6 +39,7 @@ from churnlab.subscriptions.cohorts import (
     residual_value,
     retention_by_cohort,
 )
+from churnlab.subscriptions.kpis import SUBSCRIBER_HEADLINE_KPIS, SUBSCRIBER_KPI_GLOSSARY
 from churnlab.subscriptions.survival import retention_by_tenure, survival_curve
 
 __all__ = [
@@ -54,45 +55,6 @@ __all__ = [
 ]
 
 _YEAR_DAYS = 365.2425
-
-#: KPI name -> (label for people, kind of number, definition), as
-#: :data:`churnlab.kpis.KPI_GLOSSARY` for transaction logs.
-SUBSCRIBER_KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
-    "customers": ("Subscribers", "count", "Customers in the table after cleaning."),
-    "active_customers": ("Active subscribers", "count", "Subscribers who have not left."),
-    "churned_share": ("Share who left", "percent", "Subscribers who left ÷ subscribers."),
-    "monthly_retention": (
-        "Monthly retention",
-        "percent",
-        "Yearly retention as a monthly rate: yearly retention ^ (1/12).",
-    ),
-    "yearly_retention": (
-        "Yearly retention",
-        "percent",
-        "Share of subscribers still active one year after they started (Kaplan-Meier, "
-        "counting everyone observed for less than a year as far as they were observed).",
-    ),
-    "recurring_revenue_per_year": (
-        "Yearly recurring revenue",
-        "money",
-        "Revenue per period of the active subscribers, times the periods in a year.",
-    ),
-    "base_value": (
-        "Residual value of the base",
-        "money",
-        "Sum over active subscribers of revenue per period × DERL: what the current "
-        "subscribers are expected to pay from now on, discounted (Fader & Hardie 2010).",
-    ),
-    "expected_remaining_years": (
-        "Expected remaining years per subscriber",
-        "number",
-        "Average over active subscribers of the expected further years they pay, within "
-        "the lifetime horizon (undiscounted), from the sBG fit.",
-    ),
-}
-
-#: The headline KPIs of a subscription run, in reading order (summary, manifest, index).
-SUBSCRIBER_HEADLINE_KPIS = tuple(SUBSCRIBER_KPI_GLOSSARY)
 
 #: File of the per-subscriber table in a run folder (next to ``kpis.json``).
 SUBSCRIBERS_FILE = "subscribers.parquet"
@@ -161,7 +123,7 @@ class SubscriberResult:
     customers : pandas.DataFrame
         One row per subscriber (index ``customer_id``), columns :data:`SUBSCRIBER_COLUMNS`.
     kpis : dict
-        The KPI record (:data:`SUBSCRIBER_KPI_GLOSSARY`) plus ``kind``, ``currency``,
+        The KPI record (:mod:`~churnlab.subscriptions.kpis`) plus ``kind``, ``currency``,
         ``tenure_unit``, ``periods_per_year``, ``observation_end``, the sBG parameters
         and ``caveats``.
     caveats : list of str
