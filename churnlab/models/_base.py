@@ -70,10 +70,18 @@ def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarra
         ``unique_columns[j][inverse] == columns[j]``.
     """
     arrays = [np.asarray(c, dtype=float).ravel() for c in columns]
-    key = np.zeros(arrays[0].shape[0], dtype=np.int64)
-    for arr in arrays:
-        codes, uniques = pd.factorize(arr)
-        key, _ = pd.factorize(key * np.int64(len(uniques)) + codes)
+    factorized = [pd.factorize(arr) for arr in arrays]
+    sizes = [len(uniques) for _, uniques in factorized]
+    if float(np.prod(np.asarray(sizes, dtype=float))) < 2.0**62:
+        # One mixed-radix key of the per-column codes, factorized once.
+        key = np.zeros(arrays[0].shape[0], dtype=np.int64)
+        for (codes, _), size in zip(factorized, sizes, strict=True):
+            key = key * np.int64(size) + codes
+        key, _ = pd.factorize(key)
+    else:
+        key = np.zeros(arrays[0].shape[0], dtype=np.int64)
+        for codes, uniques in factorized:
+            key, _ = pd.factorize(key * np.int64(len(uniques)) + codes)
     # factorize numbers rows in order of first appearance: new codes raise the running max.
     running = np.maximum.accumulate(key) if key.size else key
     first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[: key.size])
@@ -285,6 +293,9 @@ class BaseModel(BaseEstimator):
     _param_floor: tuple[float, ...] | None = None
     #: Plain-English name used in health sentences.
     _display_name: str = "model"
+    #: Standard errors from forward differences of the gradient (k evaluations, not 2 k):
+    #: for likelihoods whose gradient is smooth to rounding (closed forms, no quadrature).
+    _forward_covariance: bool = False
 
     def __init__(
         self,
@@ -434,12 +445,18 @@ class BaseModel(BaseEstimator):
         self.params_ = pd.Series(params, index=list(self._param_names), name="estimate")
         for name, value in zip(self._param_names, params, strict=True):
             setattr(self, f"{name}_", float(value))
-        self.log_likelihood_ = self._weighted_loglik(params, state)[0]
+        self.log_likelihood_, grad_at_optimum = self._weighted_loglik(params, state)
         self.n_customers_ = int(n_customers)
         self.converged_ = bool(converged)
         if getattr(self, "_keep_theta_hessian", False):
             return  # a warm-start fit on a sample: its covariance and health are not used
-        self.covariance_ = self._covariance(params, state, n_customers / total, n_customers)
+        self.covariance_ = self._covariance(
+            params,
+            state,
+            n_customers / total,
+            n_customers,
+            base_grad=grad_at_optimum if self._forward_covariance else None,
+        )
         self.theta_at_bound_ = [
             name for name, value in zip(self._param_names, res.x, strict=True) if abs(value) > 29.0
         ]
@@ -536,25 +553,40 @@ class BaseModel(BaseEstimator):
         return (hess + hess.T) / 2
 
     def _covariance(
-        self, params: np.ndarray, state: Any, scale: float, n_total: float
+        self,
+        params: np.ndarray,
+        state: Any,
+        scale: float,
+        n_total: float,
+        *,
+        base_grad: np.ndarray | None = None,
     ) -> pd.DataFrame:
-        """Inverse Hessian of the total penalised NLL (central differences of the gradient).
+        """Inverse Hessian of the total penalised NLL (finite differences of the gradient).
 
         ``scale`` maps the fit's weights to customers (1 unless the weights were rescaled).
+        With ``base_grad`` (the log-likelihood gradient at ``params``, already computed) the
+        differences are forward ones, ``k`` evaluations instead of ``2 k``; their truncation
+        error (~1e-5 relative at steps of 1e-5 of each parameter) is far below the sampling
+        error the standard errors describe.
         """
 
-        def grad(p: np.ndarray) -> np.ndarray:
-            _, g = self._weighted_loglik(p, state)
+        def grad(p: np.ndarray, g: np.ndarray | None = None) -> np.ndarray:
+            if g is None:
+                _, g = self._weighted_loglik(p, state)
             return -scale * g + 2 * self.penalizer * n_total * p
 
         k = len(params)
         hess = np.empty((k, k))
+        base = None if base_grad is None else grad(params, base_grad)
         for j in range(k):
             h = 1e-5 * params[j]
             up, down = params.copy(), params.copy()
             up[j] += h
             down[j] -= h
-            hess[:, j] = (grad(up) - grad(down)) / (2 * h)
+            if base is None:
+                hess[:, j] = (grad(up) - grad(down)) / (2 * h)
+            else:
+                hess[:, j] = (grad(up) - base) / h
         hess = (hess + hess.T) / 2
         names = list(self._param_names)
         try:

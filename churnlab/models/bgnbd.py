@@ -34,6 +34,7 @@ class _BetaGeoFamily(TransactionModel):
     """Shared likelihood and predictions of BG/NBD (``_shift = 0``) and MBG/NBD (``_shift = 1``)."""
 
     _param_names = ("r", "alpha", "a", "b")
+    _forward_covariance = True  # closed-form gradient, smooth to rounding
     _shift = 0
     _display_name = "purchase model (BG/NBD)"
 

@@ -118,6 +118,7 @@ class GammaGammaModel(BaseModel):
     """
 
     _param_names = ("p", "q", "v")
+    _forward_covariance = True  # closed-form gradient, smooth to rounding
     #: q > 1: the population mean spend p v / (q - 1) must exist (lifetimes' q_constraint).
     _param_floor = (0.0, 1.0, 0.0)
     _display_name = "spend model (Gamma-Gamma)"
