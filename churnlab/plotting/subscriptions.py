@@ -11,7 +11,13 @@ from matplotlib.axes import Axes
 
 from churnlab.plotting._common import get_axes, percent_axis, set_labels, unit_name
 
-__all__ = ["plot_cohort_survival", "plot_projection", "plot_survival", "plot_value_by_year"]
+__all__ = [
+    "plot_cohort_survival",
+    "plot_projection",
+    "plot_survival",
+    "plot_tenure",
+    "plot_value_by_year",
+]
 
 
 def plot_survival(
@@ -191,4 +197,45 @@ def plot_cohort_survival(
         xlabel=f"tenure ({unit_name(time_unit)})",
         ylabel="start cohort",
         title="Share of each start cohort still subscribed",
+    )
+
+
+def plot_tenure(
+    customers: pd.DataFrame, *, time_unit: str = "M", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Histogram of how long subscribers have stayed so far, still active and left, stacked.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        ``tenure`` and ``churned`` per subscriber (e.g. ``subscribers.parquet``).
+    time_unit : {"D", "W", "M"}, default "M"
+        Unit of the tenure, for the axis label.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    **kwargs
+        Passed to ``Axes.hist``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = get_axes(ax, (9, 4))
+    tenure = customers["tenure"].to_numpy(dtype=float)
+    left = customers["churned"].to_numpy(dtype=bool)
+    bins = np.histogram_bin_edges(tenure, bins=min(40, max(5, int(np.sqrt(len(tenure))))))
+    ax.hist(
+        [tenure[~left], tenure[left]],
+        bins=bins,
+        stacked=True,
+        label=["still active", "left"],
+        color=["#1f77b4", "#c0504d"],
+        **kwargs,
+    )
+    return set_labels(
+        ax,
+        xlabel=f"tenure so far ({unit_name(time_unit)})",
+        ylabel="subscribers",
+        title="How long subscribers have stayed",
+        legend=True,
     )

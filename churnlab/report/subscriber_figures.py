@@ -15,7 +15,13 @@ from churnlab.report.subscriber_pages import cohort_table
 from churnlab.report.subscriber_value import Calculator
 from churnlab.subscriptions.scoring import SubscriberResult
 
-__all__ = ["calculator_figure", "cohort_figure", "projection_figure", "survival_figure"]
+__all__ = [
+    "calculator_figure",
+    "cohort_figure",
+    "projection_figure",
+    "survival_figure",
+    "tenure_figure",
+]
 
 
 def survival_figure(result: SubscriberResult, *, by_plan: bool = False) -> Markdown:
@@ -27,6 +33,12 @@ def survival_figure(result: SubscriberResult, *, by_plan: bool = False) -> Markd
     if result.survival_by_plan is None:
         return Markdown("*The table has no plans, so there is one curve only (above).*")
     plots.plot_survival(result.survival_by_plan, time_unit=unit, by="plan")
+    return Markdown("")
+
+
+def tenure_figure(result: SubscriberResult) -> Markdown:
+    """Draw how long subscribers have stayed so far, still active and left."""
+    plots.plot_tenure(result.customers, time_unit=result.kpis.get("tenure_unit", "M"))
     return Markdown("")
 
 
