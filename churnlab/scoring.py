@@ -209,6 +209,10 @@ class _Stages:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
+#: Seconds per day as a typed literal (Spark would read 86400.0 as a DECIMAL).
+_DAY_SECONDS = ibis.literal(86_400.0, type="float64")
+
+
 def gaps_expr(table: ir.Table, now: pd.Timestamp) -> ir.Table:
     """Return the Ibis expression of total spend, days since the last and typical gap.
 
@@ -219,16 +223,16 @@ def gaps_expr(table: ir.Table, now: pd.Timestamp) -> ir.Table:
     """
     day = table[DATE].truncate("D")
     days = table.group_by([CUSTOMER_ID, day.name("day")]).aggregate(spend=table[AMOUNT].sum())
-    seconds = days.day.epoch_seconds()
+    seconds = days.day.epoch_seconds().cast("float64")
     now_seconds = (now.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
     per = days.group_by(CUSTOMER_ID).aggregate(
         total_spend=days.spend.sum(), first=seconds.min(), last=seconds.max(), n=days.count()
     )
-    span_days = (per["last"] - per["first"]) / 86_400.0
+    span_days = (per["last"] - per["first"]) / _DAY_SECONDS
     return per.select(
         per[CUSTOMER_ID],
         per.total_spend.cast("float64").name("total_spend"),
-        ((ibis.literal(now_seconds) - per["last"]) / 86_400.0)
+        ((ibis.literal(now_seconds, type="float64") - per["last"]) / _DAY_SECONDS)
         .round()
         .cast("float64")
         .name("days_since_last_purchase"),
@@ -241,7 +245,9 @@ def gaps_expr(table: ir.Table, now: pd.Timestamp) -> ir.Table:
 def _gaps(table: ir.Table, now: pd.Timestamp) -> pd.DataFrame:
     frame = execute(gaps_expr(table, now)).set_index(CUSTOMER_ID)
     frame.index = frame.index.astype(str)
-    return settle_floats(frame)
+    # only the sum depends on the order of addition; the day counts are exact
+    frame["total_spend"] = settle_floats(frame[["total_spend"]])["total_spend"]
+    return frame
 
 
 def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings) -> pd.DataFrame:

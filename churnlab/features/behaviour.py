@@ -63,7 +63,9 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "clv": "customer lifetime value over the CLV horizon",
 }
 
-_SECONDS_PER_DAY = 86_400.0
+# typed literals: Spark reads an untyped 86400.0 as a DECIMAL and rounds the quotient
+# to 8 decimals; as doubles both backends give the same days
+_SECONDS_PER_DAY = ibis.literal(86_400.0, type="float64")
 
 
 def _as_table(source: Any) -> ibis.Table:
@@ -119,7 +121,11 @@ def _log_aggregates(
         order_metrics["oitems"] = table[QUANTITY].sum()
     orders = table.group_by([CUSTOMER_ID, order_key]).aggregate(**order_metrics)
     orders = orders.mutate(
-        age_days=(ibis.literal(cutoff_epoch) - orders.odate.epoch_seconds()) / _SECONDS_PER_DAY
+        age_days=(
+            ibis.literal(cutoff_epoch, type="float64")
+            - orders.odate.epoch_seconds().cast("float64")
+        )
+        / _SECONDS_PER_DAY
     )
     last = orders.age_days < trend_days
     prev = (orders.age_days >= trend_days) & (orders.age_days < 2 * trend_days)
@@ -140,7 +146,7 @@ def _log_aggregates(
     per_customer = orders.group_by(CUSTOMER_ID).aggregate(**customer_metrics)
 
     days = table.select(CUSTOMER_ID, day=table[DATE].truncate("D")).distinct()
-    seconds = days.day.epoch_seconds()
+    seconds = days.day.epoch_seconds().cast("float64")
     window = ibis.window(group_by=CUSTOMER_ID, order_by=days.day)
     gaps = days.mutate(gap=(seconds - seconds.lag().over(window)) / _SECONDS_PER_DAY)
     gap_stats = gaps.group_by(CUSTOMER_ID).aggregate(
