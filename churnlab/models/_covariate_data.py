@@ -1,8 +1,8 @@
-"""Validation of static covariate tables for the covariate models.
+"""Covariate validation, parameter tables and health of the static-covariate models.
 
-A covariate enters a model as a numeric column with one finite value per customer; this
-module turns what the analyst passes (columns of the summary, or a table indexed by
-``customer_id``) into the aligned matrix, or says in plain English what is wrong.
+A covariate enters a model as a numeric column with one finite value per customer;
+:func:`covariate_matrix` turns what the analyst passes (columns of the summary, or a table
+indexed by ``customer_id``) into the aligned matrix, or says in plain English what is wrong.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 
 from churnlab.data.messages import format_examples
 from churnlab.exceptions import DataValidationError
+from churnlab.models._base import ModelHealth
 from churnlab.models._validation import customer_index
 
-__all__ = ["covariate_matrix"]
+__all__ = ["coefficient_table", "covariate_health", "covariate_matrix", "parameter_table"]
 
 
 def covariate_matrix(
@@ -113,3 +115,64 @@ def covariate_matrix(
                 "parameters. Drop them from the covariate list."
             )
     return z
+
+
+def parameter_table(params: pd.Series, se: np.ndarray, n_base: int, level: float) -> pd.DataFrame:
+    """Estimates, standard errors and ``level`` intervals of a covariate model's parameters.
+
+    The first ``n_base`` parameters are positive and fitted on the log scale: their interval is
+    the delta-method interval of the log mapped back, ``theta * exp(+-z se / theta)`` (always
+    positive). Coefficients get ``estimate +- z se``.
+    """
+    est = params.to_numpy(dtype=float)
+    z = float(ndtri(0.5 + level / 2))
+    lower, upper = est - z * se, est + z * se
+    with np.errstate(all="ignore"):
+        spread = np.exp(z * se[:n_base] / est[:n_base])
+    lower[:n_base], upper[:n_base] = est[:n_base] / spread, est[:n_base] * spread
+    tag = f"{round(100 * level, 6):g}".replace(".", "_")
+    return pd.DataFrame(
+        {"estimate": est, "std_error": se, f"lower_{tag}": lower, f"upper_{tag}": upper},
+        index=pd.Index(list(params.index), name="parameter"),
+    )
+
+
+def coefficient_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Add ``process``, ``covariate``, Wald ``z`` and two-sided ``p_value`` to coefficient rows."""
+    table = rows.copy()
+    split = [str(name).split(":", 1) for name in table.index]
+    table.insert(0, "covariate", [c for _, c in split])
+    table.insert(0, "process", [p for p, _ in split])
+    with np.errstate(all="ignore"):
+        table["z"] = table["estimate"] / table["std_error"]
+        table["p_value"] = 2 * ndtr(-np.abs(table["z"]))
+    return table
+
+
+def covariate_health(
+    model: str, converged: bool, at_bound: list[str], finite_se: bool
+) -> ModelHealth:
+    """Health of a covariate-model fit, with a plain-English sentence per problem."""
+    problems: list[str] = []
+    if not converged:
+        problems.append(
+            f"The {model} fit did not converge, so its estimates and the predictions made from "
+            "them may be unreliable."
+        )
+    if at_bound:
+        problems.append(
+            f"The {model} fit pushed {', '.join(at_bound)} to an extreme value; treat its "
+            "predictions with caution."
+        )
+    if not finite_se:
+        problems.append(
+            f"The data do not pin down all of the {model}'s parameters (their standard errors "
+            "are undefined), so no intervals can be given for it."
+        )
+    return ModelHealth(
+        converged=bool(converged),
+        at_boundary=list(at_bound),
+        finite_standard_errors=finite_se,
+        ok=not problems,
+        problems=problems,
+    )

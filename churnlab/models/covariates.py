@@ -14,11 +14,12 @@ parameterisation is CLVTools' (``pnbd_staticcov_*``, ``bgnbd_staticcov_*`` in it
   coefficient scales both, so the mean dropout probability ``a / (a + b)`` is unchanged and a
   positive coefficient makes customers more alike in it).
 
-This module holds what both models share: covariate validation, the per-customer parameter
-map, maximum likelihood over ``(log base parameters, coefficients)`` with the analytic
-gradient (chain rule through the per-customer parameters), standard errors from the
-inverse Hessian (central differences of that gradient), ``coefficients_``, ``summary_`` and
-``health_``. There is no row compression: every customer has their own parameters.
+This module holds what both models share: the per-customer parameter map, maximum
+likelihood over ``(log base parameters, coefficients)`` with the analytic gradient (chain
+rule through the per-customer parameters), standard errors from the inverse Hessian (central
+differences of that gradient), ``coefficients_``, ``summary_`` and ``health_`` (covariate
+validation and the tables are in :mod:`churnlab.models._covariate_data`). There is no row
+compression: every customer has their own parameters.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import ndtr, ndtri
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 from churnlab.exceptions import ConfigError, ConvergenceWarning
-from churnlab.models._base import ModelHealth, TransactionModel
-from churnlab.models._covariate_data import covariate_matrix
+from churnlab.models._base import TransactionModel
+from churnlab.models._covariate_data import (
+    coefficient_table,
+    covariate_health,
+    covariate_matrix,
+    parameter_table,
+)
 from churnlab.models._validation import customer_index, resolve_time_unit, validate_rfm
 
 __all__ = ["CovariateModel", "covariate_matrix"]
@@ -278,29 +283,11 @@ class CovariateModel(BaseEstimator):
 
     # ------------------------------------------------------------- tables
     def _make_summary(self, level: float) -> pd.DataFrame:
-        est = self.params_.to_numpy()
         se = np.sqrt(np.diag(self.covariance_.to_numpy()))
-        z = float(ndtri(0.5 + level / 2))
-        k = len(self._base_names)
-        lower, upper = est - z * se, est + z * se
-        with np.errstate(all="ignore"):
-            spread = np.exp(z * se[:k] / est[:k])  # log-scale (delta) interval for base params
-        lower[:k], upper[:k] = est[:k] / spread, est[:k] * spread
-        tag = f"{round(100 * level, 6):g}".replace(".", "_")
-        return pd.DataFrame(
-            {"estimate": est, "std_error": se, f"lower_{tag}": lower, f"upper_{tag}": upper},
-            index=pd.Index(self._names, name="parameter"),
-        )
+        return parameter_table(self.params_, se, len(self._base_names), level)
 
     def _coefficient_table(self, level: float) -> pd.DataFrame:
-        table = self._make_summary(level).iloc[len(self._base_names) :].copy()
-        split = [name.split(":", 1) for name in table.index]
-        table.insert(0, "covariate", [c for _, c in split])
-        table.insert(0, "process", [p for p, _ in split])
-        with np.errstate(all="ignore"):
-            table["z"] = table["estimate"] / table["std_error"]
-            table["p_value"] = 2 * ndtr(-np.abs(table["z"]))
-        return table
+        return coefficient_table(self._make_summary(level).iloc[len(self._base_names) :])
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Estimates, standard errors and ``level`` intervals of every parameter.
@@ -324,45 +311,31 @@ class CovariateModel(BaseEstimator):
         return self._make_summary(float(level))
 
     def _set_health(self) -> None:
-        problems: list[str] = []
         se = np.sqrt(np.diag(self.covariance_.to_numpy()))
-        finite = bool(np.all(np.isfinite(se)))
-        if not self.converged_:
-            problems.append(
-                f"The {self._display_name} fit did not converge, so its estimates and the "
-                "predictions made from them may be unreliable."
-            )
-        if self.theta_at_bound_:
-            problems.append(
-                f"The {self._display_name} fit pushed {', '.join(self.theta_at_bound_)} to an "
-                "extreme value; treat its predictions with caution."
-            )
-        if not finite:
-            problems.append(
-                f"The data do not pin down all of the {self._display_name}'s parameters (their "
-                "standard errors are undefined), so no intervals can be given for it."
-            )
-        self.health_ = ModelHealth(
-            converged=self.converged_,
-            at_boundary=list(self.theta_at_bound_),
-            finite_standard_errors=finite,
-            ok=not problems,
-            problems=problems,
+        self.health_ = covariate_health(
+            self._display_name, self.converged_, self.theta_at_bound_, bool(np.all(np.isfinite(se)))
         )
 
     # ---------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
         TransactionModel._check_fitted(self)  # type: ignore[arg-type]
 
-    def _rows(
+    def _design(
         self, data: pd.DataFrame, covariates: pd.DataFrame | None, method: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray | float]]:
-        """Return validated ``x, tx, T`` and each customer's parameters at ``params_``."""
+    ) -> tuple[np.ndarray, ...]:
+        """Return validated ``x, tx, T`` and the purchase and dropout covariate matrices."""
         self._check_fitted()
         where = f"{type(self).__name__}.{method}"
         x, tx, big_t = validate_rfm(data, where=where)
         z_p = covariate_matrix(data, covariates, self.purchase_covariates_, where=where)
         z_d = covariate_matrix(data, covariates, self.dropout_covariates_, where=where)
+        return x, tx, big_t, z_p, z_d
+
+    def _rows(
+        self, data: pd.DataFrame, covariates: pd.DataFrame | None, method: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray | float]]:
+        """Return validated ``x, tx, T`` and each customer's parameters at ``params_``."""
+        x, tx, big_t, z_p, z_d = self._design(data, covariates, method)
         values = self._values(self.params_.to_numpy(), z_p, z_d)
         return x, tx, big_t, {k: np.broadcast_to(v, x.shape) for k, v in values.items()}
 
@@ -419,11 +392,7 @@ class CovariateModel(BaseEstimator):
             values = np.array([float(params[n]) for n in names])
             if not np.all(np.isfinite(values) & (values > self._floor())):
                 raise ConfigError(f"params must be finite, base parameters positive; got {params}.")
-        where = f"{type(self).__name__}.log_likelihood"
-        x, tx, big_t = validate_rfm(data, where=where)
-        z_p = covariate_matrix(data, covariates, self.purchase_covariates_, where=where)
-        z_d = covariate_matrix(data, covariates, self.dropout_covariates_, where=where)
-        return self._total(values, (x, tx, big_t, z_p, z_d))[0]
+        return self._total(values, self._design(data, covariates, "log_likelihood"))[0]
 
     def _series(self, values: np.ndarray, data: pd.DataFrame, name: str) -> pd.Series:
         return pd.Series(values, index=customer_index(data), name=name)
