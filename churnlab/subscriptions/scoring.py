@@ -31,7 +31,7 @@ from churnlab.data.customers import (
     LoadedCustomers,
     load_customers,
 )
-from churnlab.datasets import load_telco
+from churnlab.datasets import TRANSACTION_SOURCES, load_telco
 from churnlab.exceptions import ConfigError
 from churnlab.subscriptions.cohorts import (
     fit_cohort_sbg,
@@ -203,8 +203,19 @@ def load_subscribers(
     Returns
     -------
     LoadedCustomers
+
+    Raises
+    ------
+    ConfigError
+        For a bundled transaction log (``"online_retail"``, ``"cdnow"``), or a bad mapping.
     """
     reading = {k: v for k, v in options.items() if k not in ("currency", "kind")}
+    if isinstance(source, str) and source in TRANSACTION_SOURCES:
+        raise ConfigError(
+            f"{source!r} is a bundled transaction log, not a customer table. Pass the path of "
+            "a table with one row per customer (CLI: --customers PATH), or 'telco' for the "
+            "bundled Telco table (churnlab report --preset telco)."
+        )
     if isinstance(source, str) and source == "telco":
         source, reading = load_telco(), {**TELCO_CUSTOMERS, **reading}
     loaded = load_customers(source, observation_end=observation_end or None, **reading)

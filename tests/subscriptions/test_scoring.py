@@ -103,3 +103,8 @@ def test_settings_and_options_errors():
         "tenure": "t",
         "currency": "EUR",
     }
+
+
+def test_a_transaction_log_is_not_a_customer_table():
+    with pytest.raises(ConfigError, match="'online_retail' is a bundled transaction log"):
+        load_subscribers("online_retail")
