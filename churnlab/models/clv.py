@@ -93,8 +93,9 @@ def _distinct(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.
     return keys.drop_duplicates(), codes
 
 
-def _rows(data: pd.DataFrame) -> _Rows:
-    purchases, purchase_codes = _distinct(data, [config.FREQUENCY, config.RECENCY, config.T])
+def _rows(data: pd.DataFrame, covariates: list[str]) -> _Rows:
+    keys = [config.FREQUENCY, config.RECENCY, config.T, *covariates]
+    purchases, purchase_codes = _distinct(data, keys)
     spend, spend_codes = _distinct(data, [config.FREQUENCY, config.MONETARY_VALUE])
     return _Rows(purchases, purchase_codes, spend, spend_codes)
 
@@ -145,9 +146,12 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    transaction_model : BetaGeoModel, ParetoNBDModel or ModifiedBetaGeoModel
+    transaction_model : BetaGeoModel, ParetoNBDModel, ModifiedBetaGeoModel or a covariate model
         A fitted transaction model with ``expected_purchases(data, t)`` and a
-        known ``time_unit_`` ("D", "W" or "M").
+        known ``time_unit_`` ("D", "W" or "M"). For
+        :class:`~churnlab.models.BetaGeoCovariateModel` and
+        :class:`~churnlab.models.ParetoNBDCovariateModel` ``data`` must also hold the
+        covariate columns.
     spend_model : GammaGammaModel
         A fitted spend model with ``expected_spend(data)``.
     data : pandas.DataFrame
@@ -209,9 +213,16 @@ def customer_lifetime_value(
     _check_fitted(transaction_model, "transaction model")
     _check_fitted(spend_model, "spend model")
     model_unit = _model_time_unit(transaction_model)
+    # A covariate model scores each customer with their own covariates (columns of data).
+    covariates = sorted(
+        {
+            *getattr(transaction_model, "purchase_covariates_", []),
+            *getattr(transaction_model, "dropout_covariates_", []),
+        }
+    )
     require_columns(
         data,
-        [config.FREQUENCY, config.RECENCY, config.T, config.MONETARY_VALUE],
+        [config.FREQUENCY, config.RECENCY, config.T, config.MONETARY_VALUE, *covariates],
         where="customer_lifetime_value",
     )
     step = config.TIME_UNIT_DAYS[horizon_unit] / config.TIME_UNIT_DAYS[model_unit]
@@ -220,7 +231,7 @@ def customer_lifetime_value(
     discounts = (1.0 + discount_rate) ** -periods.astype(float)
 
     # Identical rows have identical values: each model scores its distinct rows once.
-    clv = _clv_values(transaction_model, spend_model, _rows(data), times, discounts)
+    clv = _clv_values(transaction_model, spend_model, _rows(data, covariates), times, discounts)
     result = pd.DataFrame({"clv": clv}, index=data.index)
     if interval is None:
         return result
@@ -238,7 +249,7 @@ def customer_lifetime_value(
     lower = np.empty(len(data))
     upper = np.empty(len(data))
     for start in range(0, len(data), _CHUNK_SIZE):
-        chunk = _rows(data.iloc[start : start + _CHUNK_SIZE])
+        chunk = _rows(data.iloc[start : start + _CHUNK_SIZE], covariates)
         samples = np.stack(
             [
                 _clv_values(tm, sm, chunk, times, discounts)

@@ -24,8 +24,11 @@ from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFitted
 from churnlab.models import (
     BetaGeoCovariateModel,
     BetaGeoModel,
+    GammaGammaModel,
     ParetoNBDCovariateModel,
     ParetoNBDModel,
+    customer_lifetime_value,
+    prediction_intervals,
 )
 from churnlab.models._simulate import simulate_bgnbd
 from churnlab.models._simulate_covariates import (
@@ -58,7 +61,10 @@ def bg_data() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def bg_fit(bg_data: pd.DataFrame) -> BetaGeoCovariateModel:
     return BetaGeoCovariateModel().fit(
-        bg_data, purchase_covariates=["income", "offline"], dropout_covariates=["offline"]
+        bg_data,
+        purchase_covariates=["income", "offline"],
+        dropout_covariates=["offline"],
+        time_unit="W",
     )
 
 
@@ -380,3 +386,45 @@ def test_vectorised_expectation_matches_the_exact_evaluator() -> None:
         for i in range(n)
     ]
     np.testing.assert_allclose(got, want, rtol=1e-8)
+
+
+@pytest.mark.parametrize("family", ["bgnbd", "pareto"])
+def test_log_likelihood_is_the_sum_of_plain_likelihoods_at_scaled_parameters(
+    family: str, bg_fit, bg_data, pareto_fit, pareto_data
+) -> None:
+    # With non-zero coefficients: each customer's term is the plain model's likelihood of
+    # that one customer at their own scaled parameters (an independent implementation).
+    model, data, plain_cls = {
+        "bgnbd": (bg_fit, bg_data, BetaGeoModel),
+        "pareto": (pareto_fit, pareto_data, ParetoNBDModel),
+    }[family]
+    plain = plain_cls().fit(data[RFM].iloc[:2000])
+    rows = data.iloc[:25]
+    scaled = model.customer_params(rows)
+    want = sum(
+        plain.log_likelihood(rows.iloc[[i]][RFM], params=scaled.iloc[i].to_dict())
+        for i in range(len(rows))
+    )
+    assert model.log_likelihood(rows) == pytest.approx(want, rel=1e-10)
+
+
+def test_clv_and_intervals_with_a_covariate_model(bg_fit, bg_data) -> None:
+    rows = bg_data.iloc[:400].copy()
+    rows.attrs["time_unit"] = "W"
+    rng = np.random.default_rng(9)
+    rows["monetary_value"] = np.where(rows["frequency"] > 0, rng.gamma(4.0, 10.0, len(rows)), 0)
+    spend = GammaGammaModel().fit(rows)
+    clv = customer_lifetime_value(bg_fit, spend, rows, horizon=6, horizon_unit="M")
+    plain = BetaGeoModel().fit(bg_data[RFM].iloc[:2000], time_unit="W")
+    scaled = bg_fit.customer_params(rows)
+    for i in (0, 1, 7, 30):
+        reference = _plain_at(plain, scaled.iloc[i])
+        one = customer_lifetime_value(
+            reference, spend, rows.iloc[[i]], horizon=6, horizon_unit="M"
+        )["clv"].iloc[0]
+        assert clv["clv"].iloc[i] == pytest.approx(one, rel=1e-9)
+    bounds = prediction_intervals(bg_fit, rows.iloc[:50], t=26.0, n_draws=50)
+    for what in ("probability_alive", "expected_purchases"):
+        assert (bounds[f"{what}_lower"] <= bounds[what] + 1e-12).all()
+        assert (bounds[what] <= bounds[f"{what}_upper"] + 1e-12).all()
+    assert (bounds["expected_purchases_upper"] > bounds["expected_purchases_lower"]).all()
