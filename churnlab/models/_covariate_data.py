@@ -43,14 +43,16 @@ def covariate_matrix(
     where : str
         The calling method, used in messages.
     check_constant : bool, default False
-        Reject columns with a single value (set when fitting: their coefficient is not
-        identified, it is confounded with ``alpha``/``beta``/``a``/``b``).
+        Reject columns with a single value and linearly dependent columns (set when fitting:
+        their coefficients are not identified, they are confounded with the baseline
+        ``alpha``/``beta``/``a``/``b`` or with each other).
 
     Raises
     ------
     DataValidationError
         On missing columns or customers, non-numeric, NaN or infinite values, or (with
-        ``check_constant``) a constant column. The message says how to fix it.
+        ``check_constant``) a constant column or linearly dependent columns. The message says
+        how to fix it.
     """
     columns = list(columns)
     if not columns:
@@ -113,6 +115,15 @@ def covariate_matrix(
                 f"{where}: covariate(s) {', '.join(map(repr, constant))} take a single value for "
                 "every customer, so their effect cannot be told apart from the baseline "
                 "parameters. Drop them from the covariate list."
+            )
+        # With the baseline (a column of ones), the columns must be linearly independent.
+        centred = (z - z.mean(axis=0)) / z.std(axis=0)
+        if np.linalg.matrix_rank(centred, tol=1e-8 * np.sqrt(len(z))) < len(columns):
+            raise DataValidationError(
+                f"{where}: covariates {', '.join(map(repr, columns))} are linearly dependent (one "
+                "is a weighted sum of the others, e.g. dummies of every category), so their "
+                "effects cannot be told apart. Drop one of them (for dummies, leave out one "
+                "category)."
             )
     return z
 

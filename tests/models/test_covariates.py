@@ -428,3 +428,12 @@ def test_clv_and_intervals_with_a_covariate_model(bg_fit, bg_data) -> None:
         assert (bounds[f"{what}_lower"] <= bounds[what] + 1e-12).all()
         assert (bounds[what] <= bounds[f"{what}_upper"] + 1e-12).all()
     assert (bounds["expected_purchases_upper"] > bounds["expected_purchases_lower"]).all()
+
+
+def test_linearly_dependent_covariates(small: pd.DataFrame) -> None:
+    small["online"] = 1.0 - small["offline"]  # dummies of both categories
+    with pytest.raises(DataValidationError, match=r"linearly dependent.*leave out one category"):
+        BetaGeoCovariateModel().fit(small, dropout_covariates=["offline", "online"])
+    small["income_k"] = 1000.0 * small["income"] + 3.0
+    with pytest.raises(DataValidationError, match=r"'income', 'income_k' are linearly dependent"):
+        ParetoNBDCovariateModel().fit(small, purchase_covariates=["income", "income_k"])
