@@ -51,16 +51,16 @@ class _BetaGeoFamily(TransactionModel):
         """
         r, alpha, a, b = params
         k = cls._shift
+        x = np.asarray(x, dtype=float)
         mask = np.ones_like(x, dtype=bool) if k else x > 0
-        n = x + k
-        const = log_rising(r, x) + log_rising(b, n) - log_rising(a + b, n)
+        # Functions of x alone on the distinct frequencies (a few hundred), then gathered.
+        ux, ix = unique_inverse(x.ravel())
+        un = ux + k
+        const = (log_rising(r, ux) + log_rising(b, un) - log_rising(a + b, un))[ix]
+        log_den = np.log(a) - np.log(np.where(un > 0, b + un - 1, 1.0))
+        const, log_den = const.reshape(x.shape), log_den[ix].reshape(x.shape)
         u1 = -r * np.log1p(big_t / alpha) - x * np.log(alpha + big_t)
-        denom = np.where(mask, b + n - 1, 1.0)
-        u2 = np.where(
-            mask,
-            np.log(a) - np.log(denom) - r * np.log1p(tx / alpha) - x * np.log(alpha + tx),
-            -np.inf,
-        )
+        u2 = np.where(mask, log_den - r * np.log1p(tx / alpha) - x * np.log(alpha + tx), -np.inf)
         return const, u1, u2, mask
 
     @classmethod
