@@ -1,0 +1,54 @@
+"""Per-customer reasons scored tree by tree equal the plain batched counterfactuals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab.classifier.drivers import _boosted_parts, customer_reasons
+from churnlab.classifier.pipeline import ChurnClassifier
+
+
+class _OnlyProbabilities:
+    """Hides the model internals, so customer_reasons takes its generic batched path."""
+
+    def __init__(self, model: ChurnClassifier) -> None:
+        self.model = model
+        self.feature_names_in_ = model.feature_names_in_
+
+    def churn_probability(self, X: pd.DataFrame) -> pd.Series:
+        return self.model.churn_probability(X)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[ChurnClassifier, pd.DataFrame]:
+    rng = np.random.default_rng(4)
+    n = 1_500
+    X = pd.DataFrame(
+        {
+            "days_since_last": rng.exponential(60, n),
+            "orders_last": rng.poisson(2, n).astype(float),
+            "total_spend": rng.gamma(2, 100, n),
+            "ipt_mean_days": np.where(rng.random(n) < 0.1, np.nan, rng.exponential(30, n)),
+            "tenure_days": rng.uniform(30, 700, n),
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
+    risk = X["days_since_last"] / 60 - X["orders_last"] / 2 + rng.normal(0, 0.7, n)
+    model = ChurnClassifier(random_state=0, max_iter=40).fit(X, risk > 0)
+    return model, X
+
+
+def test_the_tree_path_applies_to_the_calibrated_booster(fitted) -> None:
+    model, X = fitted
+    assert _boosted_parts(model, X) is not None
+    assert _boosted_parts(_OnlyProbabilities(model), X) is None
+
+
+def test_tree_by_tree_equals_batched_counterfactuals(fitted) -> None:
+    model, X = fitted
+    by_tree = customer_reasons(model, X, min_effect=0.001)
+    batched = customer_reasons(_OnlyProbabilities(model), X, min_effect=0.001)
+    pd.testing.assert_frame_equal(by_tree, batched, check_exact=False, rtol=1e-9, atol=1e-12)
+    assert (by_tree["reason_1"] != "").mean() > 0.3  # the comparison covers real reasons
