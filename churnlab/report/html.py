@@ -156,6 +156,22 @@ def _footer(context: RunContext) -> str:
     )
 
 
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _literal_dollars(outputs: list) -> None:
+    """Escape ``$`` in Markdown outputs, so "$1,234 and $56" is money, not a formula.
+
+    nbconvert's Markdown renderer reads text between two dollar signs as LaTeX, so a
+    sentence with two amounts in dollars lost its bold and its numbers. The pages
+    never show formulas from outputs, so every unescaped ``$`` is literal.
+    """
+    for output in outputs:
+        data = output.get("data", {})
+        if "text/markdown" in data:
+            data["text/markdown"] = _DOLLAR.sub(r"\\$", data["text/markdown"])
+
+
 def _toc(body: str) -> str:
     items = []
     for level, anchor, inner in _HEADING.findall(body):
@@ -232,6 +248,7 @@ def export_report_html(
             cell.outputs = [
                 o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
             ]
+            _literal_dollars(cell.outputs)
     name = path.stem
     resources = {
         "churnlab_header": _header(_title(nb, name), context, data_source),
