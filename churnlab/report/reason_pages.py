@@ -19,9 +19,8 @@ __all__ = [
     "association_text",
     "differences_table",
     "engagement_table",
-    "summary_table",
+    "reason_table",
     "themes_table",
-    "value_lost_table",
 ]
 
 
@@ -139,30 +138,8 @@ def _known_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=empty)
 
 
-def value_lost_table(value_lost: pd.DataFrame, *, currency: str = "") -> pd.io.formats.style.Styler:
-    """Return customers and value lost per reason, without columns the data cannot fill.
-
-    Parameters
-    ----------
-    value_lost : pandas.DataFrame
-        Output of :func:`churnlab.reasons.value_lost_by_reason`.
-    currency : str, default ""
-        ISO code (or symbol) of the money.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-    """
-    return styled(
-        _known_columns(value_lost),
-        money=["revenue_lost", "clv_lost", "clv_per_customer"],
-        percent=["revenue_share", "clv_share"],
-        currency=currency,
-    )
-
-
-def summary_table(summary: pd.DataFrame, *, currency: str = "") -> pd.io.formats.style.Styler:
-    """Return the per-reason stakeholder table, without columns the data cannot fill.
+def reason_table(frame: pd.DataFrame, *, currency: str = "") -> pd.io.formats.style.Styler:
+    """Return a per-reason table of value lost, without columns the data cannot fill.
 
     A transaction log without stated reasons has no lifetime value lost, no
     segment at churn and no churn dates, so those columns are left out rather
@@ -170,8 +147,9 @@ def summary_table(summary: pd.DataFrame, *, currency: str = "") -> pd.io.formats
 
     Parameters
     ----------
-    summary : pandas.DataFrame
-        Output of :func:`churnlab.reasons.reason_summary`.
+    frame : pandas.DataFrame
+        Output of :func:`churnlab.reasons.value_lost_by_reason` or
+        :func:`churnlab.reasons.reason_summary`.
     currency : str, default ""
         ISO code (or symbol) of the money.
 
@@ -180,9 +158,9 @@ def summary_table(summary: pd.DataFrame, *, currency: str = "") -> pd.io.formats
     pandas.io.formats.style.Styler
     """
     return styled(
-        _known_columns(summary),
-        money=["revenue_lost", "clv_lost"],
-        percent=["share_of_churn"],
+        _known_columns(frame),
+        money=["revenue_lost", "clv_lost", "clv_per_customer"],
+        percent=["revenue_share", "clv_share", "share_of_churn"],
         currency=currency,
     )
 

@@ -8,7 +8,7 @@ from churnlab.report.reason_pages import (
     association_text,
     differences_table,
     engagement_table,
-    summary_table,
+    reason_table,
     themes_table,
 )
 
@@ -72,6 +72,6 @@ def test_columns_the_data_cannot_fill_are_left_out():
         },
         index=pd.Index(["Price"], name="category"),
     )
-    page = summary_table(summary, currency="EUR").to_html()
+    page = reason_table(summary, currency="EUR").to_html()
     assert "€1,234" in page and "n/a" not in page and "Lifetime value" not in page
     assert themes_table(pd.DataFrame()).data == ""
