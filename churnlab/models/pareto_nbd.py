@@ -169,6 +169,7 @@ class ParetoNBDModel(TransactionModel):
     def _warm_start(
         self, columns: tuple[np.ndarray, ...], weights: np.ndarray
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        self._cache_state = True  # the boundary check's pair tables serve the fit too
         self._limit_start = self._no_dropout_start(columns, weights)
         if self._limit_start is not None:
             return None, None
@@ -192,10 +193,13 @@ class ParetoNBDModel(TransactionModel):
             )
         finally:
             self._limit_start = None
+            self._cache_state = False
             self._state_cache = None
 
     def _prepare_weighted(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> Any:
         """Distinct ``(x, t_x)`` and ``(x, T)`` pairs (where the integrals live) and weight sums."""
+        if not getattr(self, "_cache_state", False):
+            return self._pair_tables(columns, weights)
         cache = getattr(self, "_state_cache", None)
         if cache is not None and cache[0] is columns[0] and cache[1] is weights:
             return cache[2]
