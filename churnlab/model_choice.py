@@ -127,7 +127,10 @@ def compare_transaction_models(
     model = _fit(TRANSACTION_MODELS[chosen], summary, settings)
     ok, problems = model_health(model)
     if table.loc[chosen, "healthy"] and not ok:
-        caveats.append(f"{chosen} on the whole log: {' '.join(problems)}")
+        caveats.append(
+            f"The purchase model ({chosen}) fitted well before the holdout but not on the "
+            f"whole log: {' '.join(problems)}"
+        )
     return table, model, {"models": fitted, "split": split, "calibration_end": calibration_end}
 
 

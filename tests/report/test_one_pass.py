@@ -63,7 +63,7 @@ def test_one_customer_has_one_lifetime_value(full_runs) -> None:
     scores = pd.read_parquet(run_dir / "scores.parquet")
     top = scores[scores["action"].notna()].sort_values("revenue_at_risk").index[-1]
     rows = {}
-    for name in ("10-segmentation", "20-clv-and-churn-probability", "90-executive-summary"):
+    for name in ("10-segmentation", "20-clv-and-churn-probability"):  # 90 lists actions
         text = (run_dir / f"{name}.html").read_text(encoding="utf-8")
         row = re.search(rf">{re.escape(html.escape(str(top)))}</th>(.*?)</tr>", text, re.S)
         assert row, f"{top} is not on {name}"
@@ -71,7 +71,8 @@ def test_one_customer_has_one_lifetime_value(full_runs) -> None:
     assert len({tuple(r) for r in rows.values()}) == 1, rows
     segment, clv, churn, _ = next(iter(rows.values()))
     assert segment == scores.loc[top, "segment"]
-    assert clv == f"£{scores.loc[top, 'clv']:,.2f}"
+    value = scores.loc[top, "clv"]  # whole pounds from 1,000 up, pence below
+    assert clv == (f"£{value:,.0f}" if value >= 1000 else f"£{value:,.2f}")
     assert churn == f"{scores.loc[top, 'churn_probability']:.1%}"
 
 
@@ -95,8 +96,8 @@ def test_model_health_problems_are_on_the_pages(full_runs) -> None:
     for name in ("10-segmentation", "20-clv-and-churn-probability", "90-executive-summary"):
         text = html.unescape((run_dir / f"{name}.html").read_text(encoding="utf-8"))
         assert "Read these figures with care" in text, name
-        for caveat in kpis["caveats"]:
-            assert caveat[:60] in text, (name, caveat[:60])
+        for caveat in kpis["caveats"]:  # the summary gives each caveat's opening words
+            assert caveat[:35] in text, (name, caveat[:35])
     scores = pd.read_parquet(run_dir / "scores.parquet")
     if any("No purchase model fits" in c for c in kpis["caveats"]):
         page = html.unescape((run_dir / "20-clv-and-churn-probability.html").read_text())
