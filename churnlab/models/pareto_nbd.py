@@ -37,11 +37,8 @@ from churnlab.models._base import (
     unique_rows,
 )
 from churnlab.models._pareto_closed import _integral_terms, _log_integral
-from churnlab.models._pareto_terms import (
-    fit_no_dropout_limit,
-    log_interval_terms,
-    log_tail_terms,
-)
+from churnlab.models._pareto_terms import MIN_SHARE, fit_no_dropout_limit, log_tail_terms
+from churnlab.models._special import pareto_integral_quadrature
 from churnlab.models._validation import check_counts, check_time
 
 
@@ -158,7 +155,7 @@ class ParetoNBDModel(TransactionModel):
         s = float(np.exp(self._limit_log_s))
         state = self._prepare_weighted(columns, weights)
         horizon, alpha = float(big_t.max()), limit[1]
-        for beta in (horizon, alpha, *(horizon * np.array([0.1, 10.0, 0.01, 100.0]))):
+        for beta in (alpha, horizon, *(horizon * np.array([0.1, 10.0, 0.01, 100.0]))):
             _, grad = self._weighted_loglik(np.array([*limit, s, beta]), state)
             if not (np.all(np.isfinite(grad)) and grad[2] < 0):
                 return None
@@ -213,10 +210,11 @@ class ParetoNBDModel(TransactionModel):
         n = x.size
         (pair_x, pair_y), key = unique_rows(np.concatenate([x, x]), np.concatenate([tx, big_t]))
         ux, ix = unique_inverse(x)
+        ut, it = unique_inverse(big_t)
         return {
-            "x": x, "tx": tx, "T": big_t, "w": weights,
+            "x": x, "tx": tx, "T": big_t, "w": weights, "empty": big_t <= tx,
             "pair_x": pair_x, "pair_y": pair_y, "i_lo": key[:n], "i_hi": key[n:],
-            "ux": ux, "w_x": np.bincount(ix, weights, minlength=ux.size),
+            "ux": ux, "w_x": np.bincount(ix, weights, minlength=ux.size), "uT": ut, "iT": it,
         }  # fmt: skip
 
     def _weighted_loglik(self, params: np.ndarray, state: Any) -> tuple[float, np.ndarray]:
@@ -225,38 +223,69 @@ class ParetoNBDModel(TransactionModel):
         Same terms as :meth:`_loglik`, with ``I = Phi(t_x) - Phi(T)`` built from tail integrals
         evaluated once per distinct ``(x, t_x)`` and ``(x, T)`` pair
         (:mod:`churnlab.models._pareto_terms`), and ``log Gamma(r + x) - log Gamma(r)`` once
-        per distinct frequency as a stable log rising factorial.
+        per distinct frequency as a stable log rising factorial. Each moment of ``I`` is
+        ``(M(t_x) - rho M(T)) / (1 - rho)``, so its weighted sum over rows is a sum over pairs
+        of ``M`` times per-pair coefficients (two ``bincount`` calls): only ``log Phi`` is
+        gathered per row. Rows where the difference would cancel are integrated directly.
         """
         r, alpha, s, beta = (float(v) for v in params)
         x, tx, big_t, w = state["x"], state["tx"], state["T"], state["w"]
-        tails = log_tail_terms(r + state["pair_x"], s + 1.0, alpha, beta, state["pair_y"])
-        lo_terms = tuple(v[state["i_lo"]] for v in tails)
-        hi_terms = tuple(v[state["i_hi"]] for v in tails)
-        log_i, di_dp, di_dq, ratio_a, ratio_b = log_interval_terms(
-            r + x, s + 1.0, alpha, beta, lo_terms, hi_terms, tx, big_t
-        )
-        ux, w_x = state["ux"], state["w_x"]
-        w_total = float(w.sum())
-        l_at, l_bt = np.log(alpha + big_t), np.log(beta + big_t)
-        u1 = -(r + x) * l_at - s * l_bt
+        i_lo, i_hi, empty = state["i_lo"], state["i_hi"], state["empty"]
+        q = s + 1.0
+        tails = log_tail_terms(r + state["pair_x"], q, alpha, beta, state["pair_y"])
+        delta = tails[0][i_hi] - tails[0][i_lo]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            one_m = -np.expm1(delta)
+            log_i = tails[0][i_lo] + np.log(one_m)
+        log_i[empty] = -np.inf
+        redo = np.flatnonzero(~empty & ~(one_m >= MIN_SHARE))
+        direct = None
+        if redo.size:
+            direct = pareto_integral_quadrature(
+                r + x[redo], np.full(redo.size, q), alpha, beta, tx[redo], big_t[redo]
+            )
+            log_i[redo] = direct[0]
+        ut, it = state["uT"], state["iT"]
+        l_at, l_bt = np.log(alpha + ut), np.log(beta + ut)
+        u1 = -(r + x) * l_at[it] - s * l_bt[it]
         with np.errstate(divide="ignore"):
             u2 = np.log(s) + log_i
         top = np.logaddexp(u1, u2)
-        w2 = np.exp(u2 - top)
-        w1 = 1.0 - w2
-        ww1, ww2 = w * w1, w * w2
+        ww2 = w * np.exp(u2 - top)
+        ww1 = w - ww2
+        # Per-pair coefficients of the moments M: sum_rows ww2 (M_lo - rho M_hi) / (1 - rho).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_lo = np.where(empty, 0.0, ww2 / one_m)
+        if redo.size:
+            c_lo[redo] = 0.0
+        n_pairs = tails[0].size
+        coef = np.bincount(i_lo, c_lo, minlength=n_pairs) - np.bincount(
+            i_hi, c_lo * (1.0 - one_m), minlength=n_pairs
+        )
+        m_dp, m_dq = coef @ tails[1], coef @ tails[2]
+        m_ra = coef @ ((r + state["pair_x"]) * tails[3])
+        m_rb = coef @ tails[4]
+        if direct is not None:
+            w_r = ww2[redo]
+            m_dp += w_r @ direct[1]
+            m_dq += w_r @ direct[2]
+            m_ra += w_r @ ((r + x[redo]) * direct[3])
+            m_rb += w_r @ direct[4]
+        # Sums over rows of functions of T: through per-age weight sums.
+        b1 = np.bincount(it, ww1, minlength=ut.size)
+        b1x = np.bincount(it, ww1 * (r + x), minlength=ut.size)
+        ux, w_x = state["ux"], state["w_x"]
+        w_total = float(w.sum())
         total = w_x @ log_rising(r, ux) + w_total * (r * np.log(alpha) + s * np.log(beta))
         total += w @ top
         grad = np.array(
             [
-                w_x @ digamma_rising(r, ux) + w_total * np.log(alpha) - ww1 @ l_at
-                + ww2 @ di_dp,
-                w_total * r / alpha - ww1 @ ((r + x) / (alpha + big_t))
-                - ww2 @ ((r + x) * ratio_a),
-                w_total * np.log(beta) - ww1 @ l_bt + ww2 @ (1.0 / s + di_dq),
-                w_total * s / beta - ww1 @ (s / (beta + big_t)) - (s + 1.0) * (ww2 @ ratio_b),
+                w_x @ digamma_rising(r, ux) + w_total * np.log(alpha) - b1 @ l_at + m_dp,
+                w_total * r / alpha - b1x @ (1.0 / (alpha + ut)) - m_ra,
+                w_total * np.log(beta) - b1 @ l_bt + ww2.sum() / s + m_dq,
+                w_total * s / beta - s * (b1 @ (1.0 / (beta + ut))) - q * m_rb,
             ]
-        )  # fmt: skip
+        )
         return float(total), grad
 
     def _initial_params(self, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
@@ -416,7 +445,11 @@ class ParetoNBDModel(TransactionModel):
                 log_death = np.log(s) + s * np.log(beta) - (s + 1) * np.log(beta + tau)
                 return float(np.exp(lnb + log_pmf_alive(nn, tau) + log_death))
 
-            dead, _ = integrate.quad(integrand, 0.0, tt, epsabs=1e-14, epsrel=1e-11, limit=200)
+            # Break points on the death density's scale beta (it can be a spike at 0).
+            marks = [v for v in beta * np.array([1.0, 10.0, 100.0, 1e3]) if 0.0 < v < tt]
+            dead, _ = integrate.quad(
+                integrand, 0.0, tt, points=marks or None, epsabs=1e-14, epsrel=1e-11, limit=200
+            )
             return float(alive + dead)
 
         values = np.vectorize(one, otypes=[float])(n, t, log_nb)
