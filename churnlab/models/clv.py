@@ -19,6 +19,7 @@ from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConfigError, ModelNotFittedError
 from churnlab.models.intervals import draw_models
+from churnlab.units import check_unit, convert
 
 __all__ = ["customer_lifetime_value"]
 
@@ -58,11 +59,7 @@ def _validate_options(
             f"horizon must be a positive whole number of {horizon_unit!r} periods, "
             f"got {horizon!r}. For example horizon=12 with horizon_unit='M' is one year."
         )
-    if horizon_unit not in config.TIME_UNIT_DAYS:
-        raise ConfigError(
-            f"horizon_unit must be one of {', '.join(repr(u) for u in config.TIME_UNIT_DAYS)} "
-            f"(day, week, month), got {horizon_unit!r}."
-        )
+    check_unit(horizon_unit, name="horizon_unit")
     if not np.isfinite(discount_rate) or discount_rate <= -1:
         raise ConfigError(
             f"discount_rate is the discount rate per {horizon_unit!r} period and must be "
@@ -139,7 +136,7 @@ def customer_lifetime_value(
 
     where ``E[X(t)]`` is the transaction model's conditional expected number of
     purchases in the next ``t`` of its own time units, ``Δ`` is one
-    ``horizon_unit`` expressed in those units (via ``config.TIME_UNIT_DAYS``)
+    ``horizon_unit`` expressed in those units (via :func:`churnlab.units.convert`)
     and ``E[spend]`` is the spend model's conditional expected average spend.
     This is the stepping of lifetimes' ``_customer_lifetime_value`` with
     ``freq`` replaced by explicit, exact unit conversion.
@@ -225,7 +222,7 @@ def customer_lifetime_value(
         [config.FREQUENCY, config.RECENCY, config.T, config.MONETARY_VALUE, *covariates],
         where="customer_lifetime_value",
     )
-    step = config.TIME_UNIT_DAYS[horizon_unit] / config.TIME_UNIT_DAYS[model_unit]
+    step = convert(1, horizon_unit, model_unit)
     periods = np.arange(1, int(horizon) + 1)
     times = periods * step
     discounts = (1.0 + discount_rate) ** -periods.astype(float)

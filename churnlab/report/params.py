@@ -23,6 +23,7 @@ from typing import Any
 from churnlab import config
 from churnlab.data.validation import parse_date
 from churnlab.exceptions import ConfigError
+from churnlab.units import check_unit
 
 __all__ = [
     "ReportConfig",
@@ -253,11 +254,7 @@ class ReportParameters:
                 f"report parameters: 'sample_customers' must be >= 0 (0 = all customers), "
                 f"got {self.sample_customers}."
             )
-        if self.time_unit not in config.TIME_UNIT_DAYS:
-            raise ConfigError(
-                f"report parameters: 'time_unit' must be one of "
-                f"{', '.join(repr(u) for u in config.TIME_UNIT_DAYS)}, got {self.time_unit!r}."
-            )
+        check_unit(self.time_unit, name="report parameter time_unit")
         if self.observation_end:
             try:  # any reading: an ambiguous date is settled by ReportConfig's [data] options
                 parse_date(self.observation_end, name="observation_end", dayfirst=True)

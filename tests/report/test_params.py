@@ -43,7 +43,7 @@ def test_defaults_are_valid() -> None:
         ({"sample_customers": "300"}, "'sample_customers' must be int, got str"),
         ({"sample_customers": True}, "'sample_customers' must be int, got bool"),
         ({"sample_customers": -1}, "'sample_customers' must be >= 0"),
-        ({"time_unit": "Y"}, "'time_unit' must be one of 'D', 'W', 'M'"),
+        ({"time_unit": "Y"}, "time_unit='Y' is not a known time unit. Use one of 'D', 'W', 'M'"),
         ({"observation_end": "2011-13-45"}, "'observation_end' '2011-13-45' is not a date"),
         ({"mask_customer_ids": "yes"}, "'mask_customer_ids' must be bool"),
         ({"data_source": ""}, "'data_source' is empty"),
