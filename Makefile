@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install churnlab with its dev tools
 
 report: $(STAMP) ## Run every notebook on the bundled data and export HTML to reports/
-	$(BIN)/churnlab report
+	$(BIN)/churnlab report --jobs 2
 
 test: $(STAMP) ## Run the whole test suite (Spark and browser tests included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -154,6 +154,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--lock-timeout", type=float, help="seconds to wait for another run")
     report.add_argument("--no-progress", action="store_true", help="hide progress bars")
     report.add_argument(
+        "--jobs", type=int, help="notebooks run at once after the scoring pass (default 1)"
+    )
+    report.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -248,6 +251,7 @@ def report_config_from_args(args: argparse.Namespace) -> object:
         "cell_timeout": args.cell_timeout,
         "run_timeout": args.run_timeout,
         "lock_timeout": args.lock_timeout,
+        "jobs": args.jobs,
     }
     values.update({k: v for k, v in options.items() if v is not None})
     if args.no_progress:

@@ -9,11 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
-import signal
 import sys
-import threading
 import time
 import warnings
 from datetime import UTC, datetime
@@ -36,6 +33,13 @@ from churnlab.report.run_info import (
     reproduce_command,
 )
 from churnlab.report.tables import mask_ids, spreadsheet_safe
+from churnlab.report.workers import (
+    NotebookFailure,
+    describe_failure,
+    disarm_run_timer,
+    execute_notebook,
+    run_in_parallel,
+)
 from churnlab.scoring import (
     KPIS_FILE,
     RESULT_FILE,
@@ -54,106 +58,6 @@ from churnlab.subscriptions.scoring import (
 __all__ = ["execute_run"]
 
 logger = logging.getLogger("churnlab.report")
-_HELPER_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
-
-
-class _NotebookFailure(Exception):
-    def __init__(self, message: str, *, cell: int | None, execution_count: int | None) -> None:
-        super().__init__(message)
-        self.cell = cell
-        self.execution_count = execution_count
-
-
-def _failed_cell(executed: Path, source_text: str | None) -> tuple[int | None, int | None]:
-    """Return (1-based cell number in the source notebook, execution count) of the failure."""
-    if not executed.exists():
-        return None, None
-    nb = nbformat.read(executed, as_version=4)
-    position, candidate = 0, (None, None)
-    for cell in nb.cells:
-        if set(cell.metadata.get("tags", [])) & _HELPER_TAGS:
-            continue
-        position += 1
-        meta = cell.metadata.get("papermill", {})
-        if source_text is not None and cell.cell_type == "code" and cell.source == source_text:
-            return position, cell.get("execution_count")
-        if meta.get("status") == "failed":
-            return position, cell.get("execution_count")
-        if meta.get("start_time"):
-            candidate = (position, cell.get("execution_count"))
-    return candidate
-
-
-def _describe(
-    exc: BaseException,
-    plan: NotebookPlan,
-    executed: Path,
-    config: ReportConfig,
-    deadline: float | None,
-) -> _NotebookFailure:
-    from nbclient.exceptions import CellTimeoutError
-    from papermill.exceptions import PapermillExecutionError
-
-    source = exc.source if isinstance(exc, PapermillExecutionError) else None
-    cell, count = _failed_cell(executed, source)
-    where = f"cell {cell}" if cell else "an unknown cell"
-    if count:
-        where += f" (In [{count}])"
-    if isinstance(exc, PapermillExecutionError):
-        detail = (str(exc.evalue).strip().splitlines() or [""])[0][:300]
-        reason = f"{exc.ename}: {detail}"
-    elif isinstance(exc, RunTimeout) or (
-        isinstance(exc, CellTimeoutError)
-        and deadline is not None
-        and time.monotonic() >= deadline - 1
-    ):
-        reason = f"the whole run exceeded its timeout ({config.run_timeout:g} s, --run-timeout)"
-    elif isinstance(exc, RunInterrupted):
-        reason = str(exc)
-    elif isinstance(exc, CellTimeoutError):
-        limit = f"{config.cell_timeout:g} s, --cell-timeout"
-        reason = f"the cell ran longer than the per-cell timeout ({limit})"
-    else:
-        reason = f"{type(exc).__name__}: {exc}"
-    return _NotebookFailure(
-        f"notebook '{plan.name}' failed at {where}: {reason}", cell=cell, execution_count=count
-    )
-
-
-def _disarm_run_timer() -> None:
-    if threading.current_thread() is threading.main_thread():
-        signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def _execute(
-    plan: NotebookPlan,
-    executed: Path,
-    config: ReportConfig,
-    deadline: float | None,
-    console: object,
-) -> None:
-    import papermill
-
-    cell_timeout = config.cell_timeout or math.inf
-    if deadline is not None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise RunTimeout
-        cell_timeout = min(cell_timeout, remaining)
-    with _inline_figures():
-        papermill.execute_notebook(
-            str(plan.path),
-            str(executed),
-            parameters=plan.parameters,
-            kernel_name=config.kernel_name,
-            language="python",
-            progress_bar=(
-                {"desc": plan.name, "leave": False, "file": console} if config.progress else False
-            ),
-            log_output=True,
-            cwd=str(plan.path.parent),
-            execution_timeout=None if math.isinf(cell_timeout) else max(1, math.ceil(cell_timeout)),
-        )
 
 
 @contextlib.contextmanager
@@ -175,24 +79,6 @@ def _stderr_to(path: Path):
             os.dup2(saved, 2)
             os.close(saved)
             console.close()
-
-
-@contextlib.contextmanager
-def _inline_figures():
-    """Let the kernel use the inline backend, so figures land in the notebook as PNGs.
-
-    A caller's ``MPLBACKEND`` (e.g. ``Agg`` in test suites) would otherwise be
-    inherited by the kernel and the report would have no figures.
-    """
-    saved = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved
 
 
 @contextlib.contextmanager
@@ -226,7 +112,7 @@ ACTIONS_FILE = "actions.csv"
 
 def _scoring_pass(
     scoring: tuple, folder: Path, manifest: dict, *, mask: bool
-) -> _NotebookFailure | None:
+) -> NotebookFailure | None:
     """Run the one scoring pass into the run folder; a failure is returned, not raised."""
     loaded, settings = scoring
     subscriptions = isinstance(settings, SubscriberSettings)
@@ -243,10 +129,10 @@ def _scoring_pass(
             actions.index = mask_ids(actions.index, enabled=mask)
             spreadsheet_safe(actions).to_csv(folder / ACTIONS_FILE, float_format="%.4f")
     except (Exception, RunTimeout, RunInterrupted) as exc:
-        _disarm_run_timer()
+        disarm_run_timer()
         reason = str(exc) if isinstance(exc, RunInterrupted | RunTimeout) else repr(exc)
         logger.error("scoring pass failed: %s", reason)
-        return _NotebookFailure(
+        return NotebookFailure(
             f"the scoring pass failed before any notebook ran: {reason}",
             cell=None,
             execution_count=None,
@@ -345,7 +231,7 @@ def execute_run(
     }
     _write_manifest(tmp, manifest)  # a killed run leaves this behind for the next run to record
     clock = time.monotonic()
-    failure: _NotebookFailure | None = None
+    failure: NotebookFailure | None = None
     with _run_log(tmp / "run.log"), _stderr_to(tmp / "kernels.log") as console:
         if scoring is not None:
             mask = bool(config.parameters.mask_customer_ids)
@@ -354,14 +240,19 @@ def execute_run(
             plans = []
         logger.info("run %s: %d notebook(s)", run_id, len(plans))
         bar = tqdm(
-            plans,
+            total=len(plans),
             desc="churnlab report",
             unit="notebook",
             disable=not config.progress,
             file=console,
         )
-        for plan, entry in zip(bar, manifest["notebooks"], strict=False):
-            executed = tmp / f"{plan.name}.ipynb"
+
+        def executed(plan: NotebookPlan) -> Path:
+            return tmp / f"{plan.name}.ipynb"
+
+        def finish(index: int, failed: NotebookFailure | None, seconds: float) -> None:
+            """Record one notebook's outcome: its page and KPIs, or its debug page."""
+            plan, entry = plans[index], manifest["notebooks"][index]
             context = RunContext(
                 run_id=run_id,
                 started_at=manifest["started_at"],
@@ -370,35 +261,56 @@ def execute_run(
                 versions=versions,
                 reproduce=manifest["reproduce"],
             )
-            entry.update(notebook=executed.name, data_source=plan.data_source)
-            begin = time.monotonic()
-            try:
-                _execute(plan, executed, config, deadline, console)
-                nb = nbformat.read(executed, as_version=4)
-                entry["kpis"] = extract_kpis(nb)
-                export_report_html(
-                    nb, tmp / f"{plan.name}.html", context=context, data_source=plan.data_source
+            entry.update(notebook=executed(plan).name, data_source=plan.data_source)
+            if failed is None:
+                try:
+                    nb = nbformat.read(executed(plan), as_version=4)
+                    entry["kpis"] = extract_kpis(nb)
+                    html = tmp / f"{plan.name}.html"
+                    export_report_html(nb, html, context=context, data_source=plan.data_source)
+                except Exception as exc:
+                    failed = describe_failure(exc, plan, executed(plan), config, deadline)
+            bar.update()
+            if failed is None:
+                entry.update(
+                    status="succeeded", html=f"{plan.name}.html", seconds=round(seconds, 2)
                 )
-            except (Exception, RunTimeout, RunInterrupted) as exc:
-                _disarm_run_timer()
-                failure = _describe(exc, plan, executed, config, deadline)
-                logger.error("%s", failure)
-                entry.update(status="failed", seconds=round(time.monotonic() - begin, 2))
-                debug = tmp / f"{plan.name}.debug.html"
-                source = nbformat.read(executed if executed.exists() else plan.path, as_version=4)
-                with contextlib.suppress(Exception):
-                    export_debug_html(source, debug, context=context, error=str(failure))
-                    entry["debug_html"] = debug.name
-                break
-            entry.update(
-                status="succeeded",
-                html=f"{plan.name}.html",
-                seconds=round(time.monotonic() - begin, 2),
-            )
-            manifest["kpis"].update(entry["kpis"])
-            logger.info("%s done in %.1f s", plan.name, entry["seconds"])
+                logger.info("%s done in %.1f s", plan.name, seconds)
+                return
+            logger.error("%s", failed)
+            entry.update(status="failed", seconds=round(seconds, 2))
+            outcomes[index] = failed
+            debug = tmp / f"{plan.name}.debug.html"
+            exists = executed(plan).exists()
+            source = nbformat.read(executed(plan) if exists else plan.path, as_version=4)
+            with contextlib.suppress(Exception):
+                export_debug_html(source, debug, context=context, error=str(failed))
+                entry["debug_html"] = debug.name
+
+        outcomes: dict[int, NotebookFailure] = {}
+        if config.jobs > 1 and len(plans) > 1:
+            run_in_parallel(
+                plans, executed, config, deadline, jobs=config.jobs, log=tmp / "run.log",
+                done=finish,
+            )  # fmt: skip
+        else:
+            for index, plan in enumerate(plans):
+                begin = time.monotonic()
+                try:
+                    execute_notebook(plan, executed(plan), config, deadline, console)
+                    finish(index, None, time.monotonic() - begin)
+                except (Exception, RunTimeout, RunInterrupted) as exc:
+                    disarm_run_timer()
+                    failed = describe_failure(exc, plan, executed(plan), config, deadline)
+                    finish(index, failed, time.monotonic() - begin)
+                if index in outcomes:
+                    break
+        failure = failure or (outcomes[min(outcomes)] if outcomes else None)
+        for entry in manifest["notebooks"]:  # in the run's order, whatever order they ended in
+            if entry["status"] == "succeeded":
+                manifest["kpis"].update(entry["kpis"])
         bar.close()
-        _disarm_run_timer()
+        disarm_run_timer()
     (tmp / RESULT_FILE).unlink(missing_ok=True)  # raw ids and models: not for publishing
     manifest["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["duration_seconds"] = round(time.monotonic() - clock, 2)
