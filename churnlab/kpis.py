@@ -28,7 +28,8 @@ from churnlab.retention import retention_rate
 __all__ = ["HEADLINE_KPIS", "KPI_GLOSSARY", "active_base_retention", "base_kpis", "kpi_label"]
 
 #: KPI name -> (label for people, kind of number, definition). ``kind`` is one of
-#: "count", "money", "percent" or "text"; the report's formatting layer uses it.
+#: "count", "money", "percent", "score" (a model metric, three decimals) or "text"; the
+#: report's formatting layer uses it.
 KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
     "customers": ("Customers", "count", "Customers with at least one kept purchase."),
     "active_customers": (
@@ -42,7 +43,8 @@ KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
         "percent",
         "(E − N) ÷ S per calendar month on the active base, where S and E are the active "
         "customers at the start and end of the month and N those who joined during it "
-        "(first purchases and win-backs); geometric mean of the last 12 complete months.",
+        "(first purchases and win-backs); geometric mean of the last 12 complete months "
+        "(fewer on shorter data), from the first month in which a customer could lapse.",
     ),
     "monthly_churn": ("Monthly churn", "percent", "1 − monthly retention."),
     "yearly_retention": (
@@ -84,6 +86,41 @@ KPI_GLOSSARY: dict[str, tuple[str, str, str]] = {
         "Change in the base's value over 3 years if yearly retention rose by that many points.",
     ),
     "transaction_model": ("Purchase model used", "text", "Chosen by holdout error."),
+    "orders": ("Orders", "count", "Kept orders in the data (page 00)."),
+    "repeat_share": (
+        "Repeat customers",
+        "percent",
+        "Share of customers who bought on more than one day (page 00).",
+    ),
+    "rows_dropped_share": (
+        "Rows set aside",
+        "percent",
+        "Share of the input rows not used, for the reasons on page 00.",
+    ),
+    "classifier_roc_auc": (
+        "Classifier ROC AUC",
+        "score",
+        "How well the churn classifier ranks churners above the rest on the backtest "
+        "(0.5 = chance, 1 = perfect; page 30).",
+    ),
+    "classifier_brier": (
+        "Classifier Brier score",
+        "score",
+        "Mean squared error of the classifier's churn probabilities on the backtest "
+        "(lower is better; page 30).",
+    ),
+    "churned_customers": ("Churned customers", "count", "Customers counted as lost (page 40)."),
+    "revenue_lost": (
+        "Revenue from churned customers",
+        "money",
+        "What the churned customers paid while they stayed (page 40).",
+    ),
+    "addressable_share": (
+        "Addressable churn",
+        "percent",
+        "Share of churned customers whose reason the business can act on (page 40).",
+    ),
+    "top_reason": ("Most common churn reason", "text", "Page 40."),
     "churn_probability_source": (
         "Churn probability from",
         "text",
@@ -146,7 +183,9 @@ def active_base_retention(
     Returns
     -------
     pandas.DataFrame
-        Indexed by month: ``customers_start`` (S), ``customers_end`` (E),
+        Indexed by month, from the first month in which a customer can lapse (the
+        ``window_months`` months after the data starts): ``customers_start`` (S),
+        ``customers_end`` (E),
         ``new_customers`` (N: first purchases plus win-backs), ``first_purchases``,
         ``retained`` (E − N), ``retention_rate`` and ``churn_rate``.
     """
@@ -172,7 +211,10 @@ def active_base_retention(
     per["first_purchases"] = first.value_counts().reindex(per.index, fill_value=0)
     per["customers_start"] = per["customers_end"].shift(1)
     per["new_customers"] = per["customers_end"] - per["retained"]
-    per = per.iloc[1:]
+    # Nobody can lapse before the window has passed once: in the first `window` months
+    # of the data every customer active at the start is still inside it at the end, so
+    # those months would show an artificial 100% and are left out.
+    per = per.iloc[window:]
     per["retention_rate"] = [
         retention_rate(s, e, n) if s > 0 else np.nan
         for s, e, n in per[["customers_start", "customers_end", "new_customers"]].to_numpy()

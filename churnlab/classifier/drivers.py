@@ -21,7 +21,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from threadpoolctl import threadpool_limits
 
-from churnlab.classifier.phrases import MISSING_REASONS, REASONS, reason_text
+from churnlab.classifier.phrases import REASONS, reason_text, risky_mask
 from churnlab.exceptions import DataValidationError
 
 __all__ = ["customer_reasons", "permutation_drivers"]
@@ -72,15 +72,6 @@ def permutation_drivers(
         index=pd.Index(X.columns, name="feature"),
     )
     return table.sort_values("importance_mean", ascending=False)
-
-
-def _risky(values: np.ndarray, columns: list[str], typical: np.ndarray) -> np.ndarray:
-    """Return where each customer's value lies on the feature's risky side (see ``is_risky``)."""
-    missing_ok = np.array([REASONS[c].theme in MISSING_REASONS for c in columns], dtype=bool)
-    high = np.array([REASONS[c].risky == "high" for c in columns], dtype=bool)
-    with np.errstate(invalid="ignore"):
-        side = np.where(high, values > typical, values < typical) & ~np.isnan(typical)
-    return np.where(np.isnan(values), missing_ok, side)
 
 
 def _effects(
@@ -258,7 +249,7 @@ def customer_reasons(
     columns = [c for c in X.columns if c in REASONS and pd.api.types.is_numeric_dtype(X[c])]
     typical = ref[columns].median()
     values = X[columns].to_numpy(dtype=float)
-    risky = _risky(values, columns, typical.to_numpy(dtype=float))
+    risky = risky_mask(values, columns, typical.to_numpy(dtype=float))
     base, effects = _effects(classifier, X, columns, typical, risky, batch=batch)
     chosen = _choose(effects, risky, columns, top, min_effect)
     out = pd.DataFrame({"churn_probability": base}, index=X.index)

@@ -28,7 +28,16 @@ import pandas as pd
 
 from churnlab.money import format_money
 
-__all__ = ["MISSING_REASONS", "REASONS", "THEME_LABELS", "Reason", "reason_text", "theme_label"]
+__all__ = [
+    "MISSING_REASONS",
+    "REASONS",
+    "THEME_LABELS",
+    "Reason",
+    "is_risky",
+    "reason_text",
+    "risky_mask",
+    "theme_label",
+]
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,15 @@ class Reason:
     say : callable
         ``say(value, typical, money) -> str``, where ``money(amount)`` formats an
         amount in the run's currency.
+    beyond : float, optional
+        A value is a reason only past this bound too (below it for ``"low"``): P(alive)
+        of 96% is below a typical 100% but says nothing about having stopped.
     """
 
     theme: str
     risky: str
     say: Callable[[float, float, Callable[[float], str]], str]
+    beyond: float | None = None
 
 
 def _n(value: float) -> str:
@@ -58,6 +71,13 @@ def _n(value: float) -> str:
 def _days(value: float) -> str:
     """Whole calendar days since a purchase: the action list counts them the same way."""
     return f"{math.ceil(value - 1e-9):,}"
+
+
+def _less(verb: str, none: str, change_pct: float) -> str:
+    """Say a fall against the quarter before; a fall of 100% is said as none at all."""
+    if change_pct <= -99.5:
+        return f"{none} in the last quarter, after buying in the one before"
+    return f"{verb} {abs(change_pct):.0f}% less than in the quarter before"
 
 
 def _products(value: float) -> str:
@@ -73,12 +93,8 @@ REASONS: dict[str, Reason] = {
         "high",
         lambda v, t, m: f"silent {v:.1f} times longer than their usual gap between purchases",
     ),
-    "orders_change_pct": Reason(
-        "trend", "low", lambda v, t, m: f"ordered {abs(v):.0f}% less than in the quarter before"
-    ),
-    "spend_change_pct": Reason(
-        "trend", "low", lambda v, t, m: f"spent {abs(v):.0f}% less than in the quarter before"
-    ),
+    "orders_change_pct": Reason("trend", "low", lambda v, t, m: _less("ordered", "no orders", v)),
+    "spend_change_pct": Reason("trend", "low", lambda v, t, m: _less("spent", "spent nothing", v)),
     "orders_last": Reason(
         "frequency",
         "low",
@@ -127,6 +143,7 @@ REASONS: dict[str, Reason] = {
             f"their buying pattern suggests they may have stopped "
             f"({v * 100:.0f}% chance they are still a customer)"
         ),
+        beyond=0.5,
     ),
     "expected_purchases": Reason(
         "outlook",
@@ -151,21 +168,44 @@ THEME_LABELS: dict[str, str] = {
     "outlook": "Purchase model expects little",
 }
 
-#: Sentences for a missing value (NaN) that counts as a reason, by theme: the gaps
-#: between purchases of a customer who bought on one day only.
-MISSING_REASONS: dict[str, str] = {"rhythm": "has bought on only one day so far"}
+#: Sentences for a missing value (NaN) that counts as a reason, by feature: no mean gap
+#: between purchase days means one purchase day. (A missing standard deviation only
+#: means one gap, i.e. two purchase days, and is no reason.)
+MISSING_REASONS: dict[str, str] = {"ipt_mean_days": "has bought on only one day so far"}
 
 
 def is_risky(feature: str, value: float, typical: float) -> bool:
-    """Return True when ``value`` is on the feature's risky side of ``typical``."""
-    reason = REASONS.get(feature)
-    if reason is None:
-        return False
-    if pd.isna(value):
-        return reason.theme in MISSING_REASONS
-    if pd.isna(typical):
-        return False
-    return value > typical if reason.risky == "high" else value < typical
+    """Return True when ``value`` is on the feature's risky side of ``typical`` (and bound)."""
+    return bool(risky_mask(np.array([[value]], dtype=float), [feature], np.array([typical]))[0, 0])
+
+
+def risky_mask(values: np.ndarray, columns: list[str], typical: np.ndarray) -> np.ndarray:
+    """Return where each value can be given as a reason: on the risky side, past the bound.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Customers x features.
+    columns : list of str
+        The features' names (columns not in :data:`REASONS` are never reasons).
+    typical : numpy.ndarray
+        The typical value of each feature among customers who stayed.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Same shape as ``values``.
+    """
+    typical = np.asarray(typical, dtype=float)
+    known = np.array([c in REASONS for c in columns], dtype=bool)
+    reasons = [REASONS.get(c, Reason("", "high", lambda v, t, m: "")) for c in columns]
+    high = np.array([r.risky == "high" for r in reasons], dtype=bool)
+    bound = np.array([np.nan if r.beyond is None else r.beyond for r in reasons])
+    with np.errstate(invalid="ignore"):
+        side = np.where(high, values > typical, values < typical) & ~np.isnan(typical)
+        past = np.where(high, values > bound, values < bound) | np.isnan(bound)
+    missing_ok = np.array([c in MISSING_REASONS for c in columns], dtype=bool)
+    return np.where(np.isnan(values), missing_ok, side & past) & known
 
 
 def reason_text(feature: str, value: float, typical: float, *, currency: str = "") -> str:
@@ -191,7 +231,11 @@ def reason_text(feature: str, value: float, typical: float, *, currency: str = "
     if reason is None:
         return ""
     if value is None or pd.isna(value):
-        return MISSING_REASONS.get(reason.theme, "")
+        return MISSING_REASONS.get(feature, "")
+    if reason.beyond is not None and not (
+        value > reason.beyond if reason.risky == "high" else value < reason.beyond
+    ):
+        return ""
     typical = float(typical) if pd.notna(typical) else np.nan
     return reason.say(float(value), typical, lambda amount: format_money(amount, currency))
 

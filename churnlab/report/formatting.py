@@ -15,7 +15,7 @@ __all__ = ["CURRENCY_SYMBOLS", "currency_prefix", "format_kpi", "format_money"]
 
 
 def format_kpi(name: str, value: Any, currency: str = "") -> str:
-    """Format one KPI by its kind in the glossary (money, percent, count or text)."""
+    """Format one KPI by its kind in the glossary (money, percent, count, score or text)."""
     kind = KPI_GLOSSARY.get(name, ("", "text", ""))[1]
     if value is None:
         return "–"
@@ -25,6 +25,8 @@ def format_kpi(name: str, value: Any, currency: str = "") -> str:
         return f"{float(value):.1%}"
     if kind == "count":
         return f"{int(value):,}"
+    if kind == "score":
+        return f"{float(value):.3f}"
     return str(value)
 
 

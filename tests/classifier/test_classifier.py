@@ -124,7 +124,8 @@ def test_reason_text():
         "silent 3.2 times longer than their usual gap between purchases"
     )
     assert reason_text("recency", 2.0, 1.0) == ""  # model units are never a reason
-    assert reason_text("ipt_std_days", np.nan, 3.0) == "has bought on only one day so far"
+    assert reason_text("ipt_mean_days", np.nan, 3.0) == "has bought on only one day so far"
+    assert reason_text("ipt_std_days", np.nan, 3.0) == ""  # one gap: two purchase days
     assert reason_text("p_alive", np.nan, 1.0) == ""
 
 

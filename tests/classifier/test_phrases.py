@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from churnlab.classifier.phrases import REASONS, is_risky, reason_text
+from churnlab.classifier.phrases import REASONS, is_risky, reason_text, risky_mask
 
 
 def test_money_reasons_are_in_the_run_currency():
@@ -43,3 +43,38 @@ def test_days_since_the_last_purchase_are_calendar_days():
     # the action list counts 236 days, and so does the sentence.
     assert reason_text("days_since_last", 235.4, 45.9) == "no purchase for 236 days (typically 46)"
     assert reason_text("days_since_last", 236.0, 46.0) == "no purchase for 236 days (typically 46)"
+
+
+def test_only_a_missing_mean_gap_means_one_purchase_day():
+    # Two purchase days give one gap: its standard deviation is undefined, but the
+    # customer did not buy "on only one day".
+    assert reason_text("ipt_mean_days", np.nan, 30.0) == "has bought on only one day so far"
+    assert reason_text("ipt_std_days", np.nan, 12.0) == ""
+    assert is_risky("ipt_mean_days", np.nan, 30.0) and not is_risky("ipt_std_days", np.nan, 12.0)
+
+
+def test_a_high_chance_of_being_active_is_never_a_reason_to_have_stopped():
+    assert not is_risky("p_alive", 0.96, 1.0)  # below the typical 100%, yet no sign
+    assert reason_text("p_alive", 0.96, 1.0) == ""
+    assert is_risky("p_alive", 0.3, 0.9)
+    assert "(30% chance they are still a customer)" in reason_text("p_alive", 0.3, 0.9)
+
+
+def test_a_fall_of_all_orders_is_said_as_none():
+    assert reason_text("orders_change_pct", -100.0, 0.0) == (
+        "no orders in the last quarter, after buying in the one before"
+    )
+    assert (
+        reason_text("spend_change_pct", -40.0, 0.0) == "spent 40% less than in the quarter before"
+    )
+
+
+def test_risky_mask_matches_is_risky_cell_by_cell():
+    columns = ["days_since_last", "p_alive", "ipt_mean_days", "ipt_std_days", "recency"]
+    values = np.array([[200.0, 0.3, np.nan, np.nan, 9.0], [10.0, 0.96, 12.0, 3.0, 1.0]])
+    typical = np.array([45.0, 1.0, 30.0, 12.0, 5.0])
+    mask = risky_mask(values, columns, typical)
+    expected = [
+        [is_risky(c, v, t) for c, v, t in zip(columns, row, typical, strict=True)] for row in values
+    ]
+    assert mask.tolist() == expected == [[True, True, True, False, False], [False] * 5]
