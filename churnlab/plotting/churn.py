@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -159,16 +159,24 @@ def plot_gains(
 
 
 def plot_churn_drivers(
-    importance: pd.DataFrame, *, top: int = 15, ax: Axes | None = None, **kwargs: Any
+    importance: pd.DataFrame,
+    *,
+    top: int = 15,
+    labels: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
-    """Horizontal bars of permutation importance (``permutation_drivers``).
+    """Horizontal bars of permutation importance (``permutation_drivers``), in AUC points.
 
     Parameters
     ----------
     importance : pandas.DataFrame
-        Index feature, columns ``importance_mean`` and ``importance_std``.
+        Index feature, columns ``importance_mean`` and ``importance_std`` (drops in
+        ROC AUC, shown ×100 as points).
     top : int, default 15
         Number of features shown.
+    labels : mapping, optional
+        Feature name -> what readers call it (e.g. ``FEATURE_DESCRIPTIONS``).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     **kwargs
@@ -180,6 +188,11 @@ def plot_churn_drivers(
     """
     ax = get_axes(ax, (7, 5))
     data = importance.head(top).iloc[::-1]
-    ax.barh(data.index.astype(str), data["importance_mean"], xerr=data["importance_std"], **kwargs)
+    names = [(labels or {}).get(f, str(f).replace("_", " ")) for f in data.index]
+    points = 100 * data[["importance_mean", "importance_std"]]
+    ax.barh(names, points["importance_mean"], xerr=points["importance_std"], **kwargs)
     title = "Churn drivers (held-out permutation importance)"
-    return set_labels(ax, xlabel="drop in ROC AUC when shuffled", ylabel="feature", title=title)
+    return set_labels(
+        ax, xlabel="drop in ROC AUC when shuffled (points)", ylabel="what the classifier looks at",
+        title=title,
+    )  # fmt: skip

@@ -15,6 +15,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from churnlab import config
+from churnlab.data.accounting import REASON_DESCRIPTIONS
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import DataValidationError
 from churnlab.plotting._common import get_axes, set_labels, thousands_axis, unit_name
@@ -46,14 +47,15 @@ def plot_cleaning_report(report: Any, *, ax: Axes | None = None, **kwargs: Any) 
     matplotlib.axes.Axes
     """
     ax = get_axes(ax, (8, 4))
-    counts = {"kept": report.kept_rows, **{k: v for k, v in report.dropped.items() if v}}
+    dropped = {REASON_DESCRIPTIONS.get(k, k): v for k, v in report.dropped.items() if v}
+    counts = {"kept": report.kept_rows, **dropped}
     frame = pd.DataFrame({"reason": list(counts), "rows": list(counts.values())})
-    frame["kind"] = np.where(frame["reason"] == "kept", "kept", "dropped")
-    palette = {"kept": "#2e7d32", "dropped": "#c62828"}
-    sns.barplot(frame, x="rows", y="reason", hue="kind", palette=palette, ax=ax, **kwargs)
+    frame["rows are"] = np.where(frame["reason"] == "kept", "kept", "set aside")
+    palette = {"kept": "#2e7d32", "set aside": "#c62828"}
+    sns.barplot(frame, x="rows", y="reason", hue="rows are", palette=palette, ax=ax, **kwargs)
     thousands_axis(ax.xaxis)
     title = f"Where the {report.input_rows:,} input rows went"
-    return set_labels(ax, xlabel="rows", ylabel="kept, or why dropped", title=title)
+    return set_labels(ax, xlabel="rows", ylabel="kept, or why set aside", title=title)
 
 
 def plot_date_coverage(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:

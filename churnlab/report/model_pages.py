@@ -224,7 +224,7 @@ def drivers_table(result: ScoringResult, *, top: int = 10) -> pd.io.formats.styl
         n_repeats=2,
         random_state=result.settings.random_state,
     )
-    churn_plots.plot_churn_drivers(drivers)
+    churn_plots.plot_churn_drivers(drivers, labels=FEATURE_DESCRIPTIONS)
     table = drivers.head(top)
     described = [FEATURE_DESCRIPTIONS.get(f, f.replace("_", " ")) for f in table.index]
     table = pd.DataFrame(

@@ -120,8 +120,9 @@ def what_if_text(result: ScoringResult) -> Markdown:
         f"**{result.settings.retention_points:g} points** more yearly retention "
         f"({row['retention_base']:.0%} to {row['retention_new']:.0%}) would be worth "
         f"**{format_money(row['value_change'], cur)}** over three years "
-        f"({row['value_change_pct']:.1f}% of the base's value). This is a projection on the "
-        "purchase model, not a promise."
+        f"({row['value_change_pct']:.1f}% more than the base's "
+        f"{format_money(row['value_base'], cur, compact=True)} over those three years). This "
+        "is a projection on the purchase model, not a promise."
     )
 
 
@@ -217,7 +218,12 @@ def action_table(
 ) -> pd.io.formats.style.Styler:
     """Return the action list as a work list: one row per customer to contact."""
     listed = action_list(result)
-    if top is not None:
+    caption = None
+    if top is not None and len(listed) > top:
+        caption = (
+            f"The {top} with the most revenue at risk, of {len(listed):,} customers to "
+            "contact (the CSV has all of them)."
+        )
         listed = listed.head(top)
     table = pd.DataFrame(
         {
@@ -238,6 +244,7 @@ def action_table(
         money=["Lifetime value", "Revenue at risk"],
         percent=["Churn probability"],
         currency=currency_prefix(result.settings.currency),
+        caption=caption,
     )
 
 

@@ -36,7 +36,7 @@ def summary_text(result: ScoringResult) -> Markdown:
         f"{when}. Monthly retention is **{monthly}**, which compounds to **{yearly}** a year. "
         f"Revenue over the last 12 months: **{format_money(k['revenue_12m'], cur)}**. The base is "
         f"expected to be worth **{format_money(k['expected_value'], cur)}** over the next "
-        f"{result.settings.clv_horizon_months} months, of which "
+        f"{result.settings.clv_horizon_months} months{_rough(result)}, of which "
         f"**{format_money(k['revenue_at_risk'], cur)}** is at risk of churn."
     )
     if k.get("customers_to_contact"):
@@ -103,8 +103,9 @@ def action_summary(result: ScoringResult, *, top: int = 3) -> pd.io.formats.styl
     Returns
     -------
     pandas.io.formats.style.Styler
-        One row per action: the customers to contact, their revenue at risk, and the
-        customer holding the most of it.
+        One row per action (the ``top`` with most revenue at risk, then one row for the
+        others): the customers to contact, their revenue at risk and their segments. The
+        rows add up to the customers to contact and the value at risk among them.
     """
     listed = action_list(result)
     grouped = listed.groupby("action", sort=False)
@@ -117,7 +118,16 @@ def action_summary(result: ScoringResult, *, top: int = 3) -> pd.io.formats.styl
             ),
         }
     )
-    table = table.sort_values("Revenue at risk", ascending=False, kind="stable").head(top)
+    table = table.sort_values("Revenue at risk", ascending=False, kind="stable")
+    if len(table) > top:  # the rest in one row, so the table adds up to the headline
+        rest = table.iloc[top:]
+        other = pd.DataFrame(
+            {"Customers": [rest["Customers"].sum()],
+             "Revenue at risk": [rest["Revenue at risk"].sum()],
+             "Segments": [f"{len(rest)} more action(s): see the work list"]},
+            index=["Other actions"],
+        )  # fmt: skip
+        table = pd.concat([table.iloc[:top], other])
     table.index.name = "What to do"
     return styled(table, money=["Revenue at risk"], currency=result.settings.currency)
 
@@ -147,3 +157,11 @@ def side_by_side(*blocks: Any) -> HTML:
             columns.append(block.to_html())
     cells = "".join(f"<div>{column}</div>" for column in columns)
     return HTML(f'<div class="churnlab-columns">{cells}</div>')
+
+
+def _rough(result: ScoringResult) -> str:
+    """Qualify the base's value when no purchase model fits the data well."""
+    healthy = result.model_comparison.get("healthy")
+    if healthy is None or healthy.astype(bool).any():
+        return ""
+    return " (a rough projection: no purchase model fits this data well, see the note above)"
