@@ -157,16 +157,25 @@ def churn_choice_text(result: ScoringResult) -> Markdown:
         return Markdown(f"Churn probability comes from the **{source}** (no backtest possible).")
     other = next(i for i in table.index if i != "classifier")
     c, m = table.loc["classifier"], table.loc[other]
-    auc = "higher" if c["roc_auc"] > m["roc_auc"] else "lower"
-    brier = "lower (better)" if c["brier"] < m["brier"] else "higher (worse)"
+    name = escape_markdown(other)
+    auc = _compared(c["roc_auc"], m["roc_auc"], (f"higher than {name}'s", f"lower than {name}'s"))
+    auc = auc.replace("the same", f"the same as {name}'s")
+    brier = _compared(c["brier"], m["brier"], ("higher (worse)", "lower (better)"))
     used = "the churn classifier" if source == "classifier" else escape_markdown(other)
     return Markdown(
         f"On a backtest ({int(c['n']):,} customers, the last "
         f"{result.settings.churn_horizon_months:g} months held out), the churn classifier's "
-        f"ROC AUC is {auc} than {escape_markdown(other)}'s ({c['roc_auc']:.3f} vs "
+        f"ROC AUC is {auc} ({c['roc_auc']:.3f} vs "
         f"{m['roc_auc']:.3f}) and its Brier score is {brier} ({c['brier']:.3f} vs "
         f"{m['brier']:.3f}). The pages use **{used}**."
     )
+
+
+def _compared(value: float, other: float, words: tuple[str, str]) -> str:
+    """Say how ``value`` compares, or "the same" when both agree to the three decimals shown."""
+    if round(value, 3) == round(other, 3):
+        return "the same"
+    return words[0] if value > other else words[1]
 
 
 def segment_table(result: ScoringResult, *, top: int | None = None) -> pd.io.formats.style.Styler:

@@ -12,6 +12,7 @@ import pandas as pd
 from churnlab import config
 from churnlab.data.accounting import REASON_DESCRIPTIONS, CleaningReport
 from churnlab.data.validation import require_columns
+from churnlab.money import format_money
 from churnlab.units import unit_name
 
 __all__ = [
@@ -63,13 +64,15 @@ def order_values(data: pd.DataFrame) -> pd.Series:
     return _orders(data)[config.AMOUNT]
 
 
-def coverage_summary(data: pd.DataFrame) -> pd.DataFrame:
+def coverage_summary(data: pd.DataFrame, *, currency: str = "") -> pd.DataFrame:
     """Return the headline facts of a log: dates covered, gaps, customers, orders, revenue.
 
     Parameters
     ----------
     data : pandas.DataFrame
         Transactions in canonical columns.
+    currency : str, default ""
+        ISO code (or symbol) of the amounts: the revenue is shown in it.
 
     Returns
     -------
@@ -91,7 +94,7 @@ def coverage_summary(data: pd.DataFrame) -> pd.DataFrame:
         "transaction lines": len(data),
         "orders": len(orders),
         "customers": int(data[config.CUSTOMER_ID].nunique()),
-        "revenue": round(float(data[config.AMOUNT].sum()), 2),
+        "revenue": format_money(float(data[config.AMOUNT].sum()), currency),
     }
     return pd.DataFrame({"value": pd.Series(facts, dtype=object)}).rename_axis("measure")
 
@@ -248,7 +251,7 @@ def order_value_summary(values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"Value": rows}).rename_axis("Order value")
 
 
-def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
+def rfm_overview(summary: pd.DataFrame, *, time_unit: str, currency: str = "") -> pd.DataFrame:
     """Return the typical and the high end of each RFM column, with plain labels.
 
     Parameters
@@ -257,11 +260,14 @@ def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
         ``frequency``, ``recency``, ``T``, ``monetary_value`` per customer.
     time_unit : str
         Unit of recency and T ("D", "W" or "M").
+    currency : str, default ""
+        ISO code (or symbol) of the average repeat purchase.
 
     Returns
     -------
     pandas.DataFrame
-        Rows per measure; columns ``Typical customer (median)`` and ``Top 10% from``.
+        Rows per measure; columns ``Typical customer (median)`` and ``Top 10% from``,
+        formatted (whole counts, one decimal of time, money in ``currency``).
     """
     unit = unit_name(time_unit)
     labels = {
@@ -271,12 +277,19 @@ def rfm_overview(summary: pd.DataFrame, *, time_unit: str) -> pd.DataFrame:
         config.MONETARY_VALUE: "Average repeat purchase",
     }
     columns = [c for c in labels if c in summary]
-    return pd.DataFrame(
+    shown = {
+        config.FREQUENCY: lambda v: f"{v:,.0f}",
+        config.RECENCY: lambda v: f"{v:,.1f}",
+        config.T: lambda v: f"{v:,.1f}",
+        config.MONETARY_VALUE: lambda v: format_money(v, currency),
+    }
+    table = pd.DataFrame(
         {
             "Typical customer (median)": summary[columns].median(),
             "Top 10% from": summary[columns].quantile(0.9),
         }
-    ).rename(index=labels)
+    )
+    return table.apply(lambda row: row.map(shown[row.name]), axis=1).rename(index=labels)
 
 
 def cleaning_table(report: CleaningReport) -> pd.DataFrame:

@@ -37,7 +37,7 @@ def test_order_values_without_order_id(tiny_transactions: pd.DataFrame) -> None:
 
 
 def test_coverage_summary(tiny_transactions: pd.DataFrame) -> None:
-    facts = quality.coverage_summary(tiny_transactions)["value"]
+    facts = quality.coverage_summary(tiny_transactions, currency="GBP")["value"]
     assert str(facts["first purchase"]) == "2024-01-01"
     assert str(facts["last purchase"]) == "2024-03-25"
     assert facts["days covered"] == 85
@@ -45,7 +45,18 @@ def test_coverage_summary(tiny_transactions: pd.DataFrame) -> None:
     assert facts["months without orders"] == 0
     assert facts["customers"] == 4
     assert facts["orders"] == 10
-    assert facts["revenue"] == 244.0
+    assert facts["revenue"] == "£244.00"  # 10 orders of the tiny log, in its currency
+
+
+def test_rfm_overview_is_formatted_by_kind() -> None:
+    summary = pd.DataFrame(
+        {"frequency": [0, 2, 4], "recency": [0.0, 10.0, 30.0], "T": [5.0, 20.0, 40.0],
+         "monetary_value": [0.0, 175.03, 1586.08]}
+    )  # fmt: skip
+    table = quality.rfm_overview(summary, time_unit="W", currency="EUR")
+    assert table.loc["Repeat purchases"].tolist() == ["2", "4"]
+    assert table.loc["First to last purchase (weeks)", "Typical customer (median)"] == "10.0"
+    assert table.loc["Average repeat purchase"].tolist() == ["€175.03", "€1,304"]
 
 
 def test_monthly_activity(tiny_transactions: pd.DataFrame) -> None:

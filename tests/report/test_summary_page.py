@@ -32,3 +32,12 @@ def test_summary_page_is_short(full_runs) -> None:
     assert len(re.findall(r"<tr>", actions.split("</thead>")[1])) <= 3
     segments = next(t for t in tables if "Other segments" in t or ">Segment<" in t)
     assert len(re.findall(r"<tr>", segments.split("</thead>")[1])) <= 6  # top 5 + the rest
+
+
+def test_a_tie_to_the_decimals_shown_is_called_a_tie():
+    from churnlab.report.narrative import _compared
+
+    words = ("higher (worse)", "lower (better)")
+    assert _compared(0.0901, 0.0899, words) == "the same"  # both shown as 0.090
+    assert _compared(0.206, 0.222, words) == "lower (better)"
+    assert _compared(0.744, 0.735, words) == "higher (worse)"
