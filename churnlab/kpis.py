@@ -161,6 +161,12 @@ def kpi_label(name: str, **values: object) -> str:
         return label.replace("+{points:g} points", "more points")
 
 
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Return the distinct int64 keys, sorted (a sort and a mask: faster than hashing)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
 def _month_ordinal(dates: pd.Series) -> np.ndarray:
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="int64")
 
@@ -190,23 +196,29 @@ def active_base_retention(
         ``retained`` (E − N), ``retention_rate`` and ``churn_rate``.
     """
     window = max(int(window_months), 1)
-    codes, _ = pd.factorize(transactions[CUSTOMER_ID], sort=True)
+    codes, _ = pd.factorize(transactions[CUSTOMER_ID], sort=False)
     months = _month_ordinal(transactions[DATE])
-    pairs = np.unique(np.column_stack([codes, months]), axis=0)
-    first = pd.Series(pairs[:, 1]).groupby(pairs[:, 0]).min()
-    active = np.unique(
-        np.concatenate([pairs + np.array([0, k]) for k in range(window)]), axis=0
-    )  # (customer, month) with a purchase in the window ending that month
-    key = active[:, 0] * 1_000_000 + active[:, 1]
-    was_active = np.isin(key - 1, key)
+    # One int64 key per (customer, month): month offsets start at 1 and leave `window`
+    # free slots above the last month, so key - 1 and key + k never reach a neighbour.
+    base = int(months.min()) - 1 if len(months) else 0
+    span = int(months.max()) - base + window + 1 if len(months) else window + 1
+    pairs = _sorted_unique(codes.astype("int64") * span + (months - base))
+    customer, month = np.divmod(pairs, span)
+    first_index = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    first = pd.Series(month[first_index] + base)  # sorted keys: a customer's first month first
+    active = _sorted_unique(np.concatenate([pairs + k for k in range(window)]))
+    # (customer, month) with a purchase in the window ending that month
+    position = np.searchsorted(active, active - 1).clip(max=len(active) - 1)
+    was_active = active[position] == active - 1
+    active_month = active % span + base
     last_complete = observation_end.year * 12 + observation_end.month - 1
     if observation_end < observation_end + pd.offsets.MonthEnd(0):
         last_complete -= 1  # the last month is not over
-    frame = pd.DataFrame({"month": active[:, 1], "retained": was_active})
+    frame = pd.DataFrame({"month": active_month, "retained": was_active})
     per = frame.groupby("month").agg(
         customers_end=("retained", "size"), retained=("retained", "sum")
     )
-    start, stop = int(pairs[:, 1].min()), last_complete
+    start, stop = int(month.min() + base), last_complete
     per = per.reindex(np.arange(start, stop + 1), fill_value=0)
     per["first_purchases"] = first.value_counts().reindex(per.index, fill_value=0)
     per["customers_start"] = per["customers_end"].shift(1)
