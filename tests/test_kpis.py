@@ -111,4 +111,4 @@ def test_every_kpi_has_a_glossary_entry(cdnow: pd.DataFrame) -> None:
         kpi_label("retention_what_if_value", points=5) == "Value of +5 points of yearly retention"
     )
     for label, kind, definition in KPI_GLOSSARY.values():
-        assert kind in {"count", "money", "percent", "text"} and label and definition
+        assert kind in {"count", "money", "percent", "score", "text"} and label and definition
