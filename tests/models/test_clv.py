@@ -177,7 +177,10 @@ def test_unknown_time_unit_is_config_error(cdnow, fitted):
     [
         ({"horizon": 0}, "horizon must be a positive whole number"),
         ({"horizon": 2.5}, "horizon must be a positive whole number"),
-        ({"horizon_unit": "Y"}, "horizon_unit='Y' is not a known time unit. Use one of 'D', 'W', 'M'"),
+        (
+            {"horizon_unit": "Y"},
+            "horizon_unit='Y' is not a known time unit. Use one of 'D', 'W', 'M'",
+        ),
         ({"discount_rate": -1.0}, "discount_rate is the discount rate per 'M' period"),
         ({"interval": 1.5}, "interval must be a coverage level strictly between 0 and 1"),
         ({"interval": 0.9, "n_draws": 1}, "n_draws must be an integer of at least 2"),

@@ -173,5 +173,5 @@ def test_probability_alive_history_errors(model, transactions):
     unitless = type(model)()
     unitless.__dict__.update(model.__dict__)
     unitless.time_unit_ = None
-    with pytest.raises(ConfigError, match="model.time_unit_=None is not a known time unit"):
+    with pytest.raises(ConfigError, match=r"model\.time_unit_=None is not a known time unit"):
         mp.plot_probability_alive_history(unitless, transactions=transactions, customer_id="a")
