@@ -6,6 +6,8 @@ page formats a number itself). Labels come from :data:`churnlab.kpis.KPI_GLOSSAR
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 from churnlab.kpis import KPI_GLOSSARY
@@ -14,19 +16,30 @@ from churnlab.money import CURRENCY_SYMBOLS, currency_prefix, format_money
 __all__ = ["CURRENCY_SYMBOLS", "currency_prefix", "format_kpi", "format_money"]
 
 
-def format_kpi(name: str, value: Any, currency: str = "") -> str:
-    """Format one KPI by its kind in the glossary (money, percent, count, score or text)."""
-    kind = KPI_GLOSSARY.get(name, ("", "text", ""))[1]
-    if value is None:
+def format_kpi(
+    name: str,
+    value: Any,
+    currency: str = "",
+    *,
+    glossary: Mapping[str, tuple[str, str, str]] = KPI_GLOSSARY,
+) -> str:
+    """Format one KPI by its kind in ``glossary`` (money, percent, count, score, number, text).
+
+    The contractual pages pass :data:`churnlab.subscriptions.kpis.SUBSCRIBER_KPI_GLOSSARY`.
+    """
+    kind = glossary.get(name, ("", "text", ""))[1]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if kind == "money":
-        return format_money(value, currency)
+        return format_money(float(value), currency)
     if kind == "percent":
         return f"{float(value):.1%}"
     if kind == "count":
         return f"{int(value):,}"
     if kind == "score":
         return f"{float(value):.3f}"
+    if kind == "number":
+        return f"{float(value):,.1f}"
     return str(value)
 
 

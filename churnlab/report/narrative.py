@@ -33,6 +33,7 @@ __all__ = [
     "format_money",
     "glossary_text",
     "health_table",
+    "kpi_change_table",
     "kpi_changes",
     "kpi_table",
     "segment_table",
@@ -158,8 +159,8 @@ def churn_choice_text(result: ScoringResult) -> Markdown:
     other = next(i for i in table.index if i != "classifier")
     c, m = table.loc["classifier"], table.loc[other]
     name = escape_markdown(other)
-    auc = _compared(c["roc_auc"], m["roc_auc"], (f"higher than {name}'s", f"lower than {name}'s"))
-    auc = auc.replace("the same", f"the same as {name}'s")
+    words = (f"higher than {name}'s", f"lower than {name}'s")
+    auc = _compared(c["roc_auc"], m["roc_auc"], words, tie=f"the same as {name}'s")
     brier = _compared(c["brier"], m["brier"], ("higher (worse)", "lower (better)"))
     used = "the churn classifier" if source == "classifier" else escape_markdown(other)
     return Markdown(
@@ -171,10 +172,10 @@ def churn_choice_text(result: ScoringResult) -> Markdown:
     )
 
 
-def _compared(value: float, other: float, words: tuple[str, str]) -> str:
-    """Say how ``value`` compares, or "the same" when both agree to the three decimals shown."""
+def _compared(value: float, other: float, words: tuple[str, str], *, tie: str = "the same") -> str:
+    """Say how ``value`` compares, or ``tie`` when both agree to the three decimals shown."""
     if round(value, 3) == round(other, 3):
-        return "the same"
+        return tie
     return words[0] if value > other else words[1]
 
 
@@ -392,3 +393,60 @@ def kpi_changes(kpis: Mapping[str, object], previous: str | Mapping[str, object]
         rows.append((name, value, before if before is not None else np.nan, change))
     frame = pd.DataFrame(rows, columns=["kpi", "value", "previous", "change"], dtype=object)
     return frame.set_index("kpi")
+
+
+def kpi_change_table(
+    kpis: Mapping[str, Any],
+    names: Iterable[str],
+    previous_kpis: str | Mapping[str, Any],
+    *,
+    currency: str = "",
+    glossary: Mapping[str, tuple[str, str, str]] = KPI_GLOSSARY,
+    label: Any = None,
+) -> pd.io.formats.style.Styler:
+    """Return each KPI of ``names`` with the previous run's value and the change, formatted.
+
+    Parameters
+    ----------
+    kpis : mapping
+        This run's KPI record.
+    names : iterable of str
+        KPIs to show, in order (missing ones are skipped).
+    previous_kpis : str or mapping
+        The previous successful run's KPIs (JSON, as the runner passes them).
+    currency : str, default ""
+        ISO code of the run's currency.
+    glossary : mapping, default :data:`churnlab.kpis.KPI_GLOSSARY`
+        Labels and kinds (the contractual pages pass theirs).
+    label : callable, optional
+        ``label(name)`` for the row names; default the glossary's label.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    names = [n for n in names if n in kpis]
+    changes = kpi_changes({n: kpis[n] for n in names}, previous_kpis)
+
+    def shown(name: str, value: Any) -> str:
+        known = value is not None and not (isinstance(value, float) and np.isnan(value))
+        return format_kpi(name, value if known else None, currency, glossary=glossary)
+
+    def change(name: str, value: Any) -> str:
+        if value is None or pd.isna(value):
+            return "–"
+        if value == 0:
+            return "no change"
+        if glossary[name][1] == "percent":
+            return f"{value * 100:+.1f} points"
+        return ("+" if value > 0 else "−") + shown(name, abs(value))
+
+    frame = pd.DataFrame(
+        {
+            "This run": [shown(n, kpis[n]) for n in names],
+            "Previous run": [shown(n, v) for n, v in changes["previous"].items()],
+            "Change": [change(n, changes.loc[n, "change"]) for n in names],
+        },
+        index=pd.Index([label(n) if label else glossary[n][0] for n in names], name="KPI"),
+    )
+    return styled(frame)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
 from churnlab.markup import escape_markdown
-from churnlab.report.formatting import currency_prefix, format_money
+from churnlab.report.formatting import currency_prefix, format_kpi, format_money
 from churnlab.report.narrative import caveat_box
 from churnlab.report.tables import styled
 from churnlab.scoring import load_outputs
@@ -118,19 +117,8 @@ def open_subscribers(
 
 
 def format_subscriber_kpi(name: str, value: Any, currency: str = "") -> str:
-    """Format one contractual KPI by its kind in the glossary (money, percent, count)."""
-    kind = SUBSCRIBER_KPI_GLOSSARY.get(name, ("", "text", ""))[1]
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if kind == "money":
-        return format_money(float(value), currency)
-    if kind == "percent":
-        return f"{float(value):.1%}"
-    if kind == "count":
-        return f"{int(value):,}"
-    if kind == "number":
-        return f"{float(value):,.1f}"
-    return str(value)
+    """Format one contractual KPI by its kind in the contractual glossary."""
+    return format_kpi(name, value, currency, glossary=SUBSCRIBER_KPI_GLOSSARY)
 
 
 def md_money(value: float | None, currency: str = "") -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from churnlab.markup import escape_markdown
-from churnlab.report.narrative import kpi_changes
+from churnlab.report.narrative import kpi_change_table
 from churnlab.report.subscriber_pages import (
     _pct,
     _survival_at,
@@ -72,31 +72,13 @@ def change_table(
     result: SubscriberResult, previous_kpis: str | Mapping[str, Any]
 ) -> pd.io.formats.style.Styler:
     """Return each headline KPI next to the previous subscription run's value."""
-    names = [n for n in SUBSCRIBER_HEADLINE_KPIS if n in result.kpis]
-    changes = kpi_changes({n: result.kpis[n] for n in names}, previous_kpis)
-    cur = result.settings.currency
-
-    def change(name: str, value: Any) -> str:
-        if value is None or pd.isna(value):
-            return "–"
-        if value == 0:
-            return "no change"
-        if SUBSCRIBER_KPI_GLOSSARY[name][1] == "percent":
-            return f"{value * 100:+.1f} points"
-        return ("+" if value > 0 else "−") + format_subscriber_kpi(name, abs(value), cur)
-
-    frame = pd.DataFrame(
-        {
-            "This run": [format_subscriber_kpi(n, result.kpis[n], cur) for n in names],
-            "Previous run": [
-                "–" if pd.isna(v) else format_subscriber_kpi(n, v, cur)
-                for n, v in changes["previous"].items()
-            ],
-            "Change": [change(n, changes.loc[n, "change"]) for n in names],
-        },
-        index=pd.Index([SUBSCRIBER_KPI_GLOSSARY[n][0] for n in names], name="KPI"),
+    return kpi_change_table(
+        result.kpis,
+        SUBSCRIBER_HEADLINE_KPIS,
+        previous_kpis,
+        currency=result.settings.currency,
+        glossary=SUBSCRIBER_KPI_GLOSSARY,
     )
-    return styled(frame)
 
 
 def recommendations(result: SubscriberResult) -> Markdown:

@@ -15,10 +15,10 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from matplotlib.axes import Axes
 
-from churnlab.kpis import HEADLINE_KPIS, KPI_GLOSSARY, kpi_label
+from churnlab.kpis import HEADLINE_KPIS, kpi_label
 from churnlab.plotting._common import figure_html
 from churnlab.report.formatting import format_kpi, format_money
-from churnlab.report.narrative import kpi_changes
+from churnlab.report.narrative import kpi_change_table
 from churnlab.report.tables import styled
 from churnlab.scoring import ScoringResult, action_list
 
@@ -62,33 +62,14 @@ def change_table(
     -------
     pandas.io.formats.style.Styler
     """
-    names = [n for n in HEADLINE_KPIS if n in result.kpis]
-    changes = kpi_changes({n: result.kpis[n] for n in names}, previous_kpis)
-    cur, points = result.settings.currency, result.settings.retention_points
-
-    def change(name: str, value: Any) -> str:
-        if value is None or pd.isna(value):
-            return "–"
-        if value == 0:
-            return "no change"
-        kind = KPI_GLOSSARY[name][1]
-        text = (
-            f"{value * 100:+.1f} points" if kind == "percent" else format_kpi(name, abs(value), cur)
-        )
-        return text if kind == "percent" else ("+" if value > 0 else "−") + text
-
-    frame = pd.DataFrame(
-        {
-            "This run": [format_kpi(n, changes.loc[n, "value"], cur) for n in names],
-            "Previous run": [
-                format_kpi(n, None if pd.isna(v) else v, cur)
-                for n, v in changes["previous"].items()
-            ],
-            "Change": [change(n, changes.loc[n, "change"]) for n in names],
-        },
-        index=pd.Index([kpi_label(n, points=points) for n in names], name="KPI"),
+    points = result.settings.retention_points
+    return kpi_change_table(
+        result.kpis,
+        HEADLINE_KPIS,
+        previous_kpis,
+        currency=result.settings.currency,
+        label=lambda name: kpi_label(name, points=points),
     )
-    return styled(frame)
 
 
 def action_summary(result: ScoringResult, *, top: int = 3) -> pd.io.formats.style.Styler:
