@@ -12,17 +12,29 @@ buyers, and customers who come back after a pause longer than the horizon (win-b
 they had left the base). So ``E − N`` are the customers of ``S`` still there, and
 retention and churn lie in [0, 1] by construction. Yearly retention is the monthly
 rate compounded over twelve months, so the two can never disagree.
+
+Both functions take the transaction log as a pandas DataFrame or as anything
+:func:`churnlab.engine.as_table` accepts (an Ibis table on DuckDB, Spark or a warehouse,
+a Parquet path, folder or glob, ``LoadedTransactions``). A log that is not a DataFrame
+is never loaded: the engine returns only distinct (customer, month) pairs as integer
+codes and one row of totals, so a log of 100 million purchases fits in a few GB.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
+from churnlab.data import LoadedTransactions
+from churnlab.engine import as_table, execute
+from churnlab.exceptions import DataValidationError
 from churnlab.retention import retention_rate
 
 __all__ = ["HEADLINE_KPIS", "KPI_GLOSSARY", "active_base_retention", "base_kpis", "kpi_label"]
@@ -161,6 +173,48 @@ def kpi_label(name: str, **values: object) -> str:
         return label.replace("+{points:g} points", "more points")
 
 
+#: Money is summed as exact decimals with 6 places: engines that add doubles in
+#: parallel add them in an order that changes from run to run, decimals do not.
+_MONEY = ibis.dtype("decimal(38, 6)")
+
+_YEAR = pd.Timedelta(days=365)
+
+#: What the two functions accept as the transaction log.
+Transactions = pd.DataFrame | LoadedTransactions | ir.Table | str | os.PathLike[str]
+
+
+def _frame_of(transactions: Transactions) -> pd.DataFrame | None:
+    """Return the pandas DataFrame of a DataFrame or ``LoadedTransactions``, else None."""
+    if isinstance(transactions, ir.Table):
+        return None
+    data = transactions if isinstance(transactions, pd.DataFrame) else None
+    data = getattr(transactions, "data", None) if data is None else data
+    if not isinstance(data, pd.DataFrame):
+        return None
+    return data.reset_index() if any(n is not None for n in data.index.names) else data
+
+
+def _checked_table(transactions: Transactions, required: tuple[str, ...], where: str) -> ir.Table:
+    """Return the log as an Ibis table, raising a plain-English error on missing columns."""
+    table = as_table(transactions)
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataValidationError(
+            f"{where} needs the column(s) {', '.join(map(repr, missing))} in the transactions, "
+            f"which have {', '.join(map(repr, table.columns)) or 'no columns'}. Rename them to "
+            "churnlab's names (see churnlab.config) or load the log with "
+            "churnlab.data.load_transactions(), which maps them."
+        )
+    return table
+
+
+def _empty_log(where: str) -> DataValidationError:
+    return DataValidationError(
+        f"{where}: the transaction log has no purchases, so there is no month to measure. "
+        "Check the data source and the filters applied before the call."
+    )
+
+
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     """Return the distinct int64 keys, sorted (a sort and a mask: faster than hashing)."""
     keys = np.sort(keys)
@@ -171,37 +225,33 @@ def _month_ordinal(dates: pd.Series) -> np.ndarray:
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="int64")
 
 
-def active_base_retention(
-    transactions: pd.DataFrame, *, observation_end: pd.Timestamp, window_months: int = 3
-) -> pd.DataFrame:
-    """Monthly retention of the active base (see the module docstring for the definition).
+def _customer_months(table: ir.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (customer code, month ordinal) pairs of a log, from one query.
 
-    Parameters
-    ----------
-    transactions : pandas.DataFrame
-        Canonical transactions (``customer_id``, ``date``).
-    observation_end : pandas.Timestamp
-        Last date of the data; only calendar months that end on or before it count.
-    window_months : int, default 3
-        A customer is in the active base at a month's end when they bought in that
-        month or the ``window_months - 1`` months before.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by month, from the first month in which a customer can lapse (the
-        ``window_months`` months after the data starts): ``customers_start`` (S),
-        ``customers_end`` (E),
-        ``new_customers`` (N: first purchases plus win-backs), ``first_purchases``,
-        ``retained`` (E − N), ``retention_rate`` and ``churn_rate``.
+    Each distinct customer id gets a row number, an exact integer code (no hash that may
+    collide); the month ordinal is ``year * 12 + month - 1``, as in :func:`_month_ordinal`.
+    Only the pairs (two int64 columns) leave the engine.
     """
-    window = max(int(window_months), 1)
-    codes, _ = pd.factorize(transactions[CUSTOMER_ID], sort=False)
-    months = _month_ordinal(transactions[DATE])
+    ids = table.select(CUSTOMER_ID).distinct().mutate(code=ibis.row_number())
+    date = table[DATE]
+    month = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).name("month")
+    pairs = table.select(CUSTOMER_ID, month).join(ids, CUSTOMER_ID).select("code", "month")
+    frame = execute(pairs.distinct())
+    return frame["code"].to_numpy(dtype="int64"), frame["month"].to_numpy(dtype="int64")
+
+
+def _retention_table(
+    codes: np.ndarray, months: np.ndarray, *, observation_end: pd.Timestamp, window: int
+) -> pd.DataFrame:
+    """Build the monthly table of :func:`active_base_retention` from (customer, month) pairs.
+
+    ``codes`` are non-negative integer customer codes and ``months`` calendar month
+    ordinals (``year * 12 + month - 1``), one pair per purchase or per distinct pair.
+    """
     # One int64 key per (customer, month): month offsets start at 1 and leave `window`
     # free slots above the last month, so key - 1 and key + k never reach a neighbour.
-    base = int(months.min()) - 1 if len(months) else 0
-    span = int(months.max()) - base + window + 1 if len(months) else window + 1
+    base = int(months.min()) - 1
+    span = int(months.max()) - base + window + 1
     pairs = _sorted_unique(codes.astype("int64") * span + (months - base))
     customer, month = np.divmod(pairs, span)
     first_index = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
@@ -239,20 +289,93 @@ def active_base_retention(
     return per[[*columns, "retention_rate", "churn_rate"]]
 
 
-def _revenue_retention(transactions: pd.DataFrame, end: pd.Timestamp) -> float:
-    year = pd.Timedelta(days=365)
-    dates = transactions[DATE]
-    before = transactions[(dates > end - 2 * year) & (dates <= end - year)]
-    last = transactions[(dates > end - year) & (dates <= end)]
-    base = float(before[AMOUNT].sum())
-    if base <= 0 or before[DATE].min() > end - 2 * year + pd.Timedelta(days=31):
+def active_base_retention(
+    transactions: Transactions, *, observation_end: pd.Timestamp, window_months: int = 3
+) -> pd.DataFrame:
+    """Monthly retention of the active base (see the module docstring for the definition).
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
+        Canonical transactions (``customer_id``, ``date``). A DataFrame is worked on in
+        memory; anything else goes through :func:`churnlab.engine.as_table` and only
+        its distinct (customer, month) pairs are fetched, as integer codes.
+    observation_end : pandas.Timestamp
+        Last date of the data; only calendar months that end on or before it count.
+    window_months : int, default 3
+        A customer is in the active base at a month's end when they bought in that
+        month or the ``window_months - 1`` months before.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by month, from the first month in which a customer can lapse (the
+        ``window_months`` months after the data starts): ``customers_start`` (S),
+        ``customers_end`` (E),
+        ``new_customers`` (N: first purchases plus win-backs), ``first_purchases``,
+        ``retained`` (E − N), ``retention_rate`` and ``churn_rate``.
+
+    Raises
+    ------
+    DataValidationError
+        If a column is missing or the log has no purchases.
+    """
+    where, window = "active_base_retention", max(int(window_months), 1)
+    frame = _frame_of(transactions)
+    if frame is None:
+        codes, months = _customer_months(_checked_table(transactions, (CUSTOMER_ID, DATE), where))
+    else:
+        if CUSTOMER_ID not in frame or DATE not in frame:
+            _checked_table(frame.head(0), (CUSTOMER_ID, DATE), where)  # raises
+        codes = pd.factorize(frame[CUSTOMER_ID], sort=False)[0].astype("int64")
+        months = _month_ordinal(frame[DATE])
+    if len(months) == 0:
+        raise _empty_log(where)
+    return _retention_table(codes, months, observation_end=observation_end, window=window)
+
+
+def _log_totals(
+    table: ir.Table, *, observation_end: pd.Timestamp, since: pd.Timestamp
+) -> dict[str, Any]:
+    """Compute the log's share of the KPI record in one aggregate query.
+
+    A per-customer group-by with conditional sums (last purchase, revenue of the last
+    365 days, revenue of the 365 days before and whether the customer bought in them),
+    then one row of totals. Money is summed as exact decimals (:data:`_MONEY`), so the
+    totals are the same run after run and on every engine.
+    """
+    end, date = observation_end, table[DATE]
+    money = table[AMOUNT].cast(_MONEY)
+    before = (date > end - 2 * _YEAR) & (date <= end - _YEAR)
+    per = table.group_by(CUSTOMER_ID).aggregate(
+        last=date.max(),
+        revenue_12m=money.sum(where=date > end - _YEAR),
+        revenue_before=money.sum(where=before),
+        revenue_last=money.sum(where=(date > end - _YEAR) & (date <= end)),
+        first_before=date.min(where=before),
+    )
+    totals = per.aggregate(
+        log_customers=per.count(),
+        active_customers=per.count(where=per["last"] > since),
+        revenue_12m=per.revenue_12m.sum().cast("float64"),
+        revenue_before=per.revenue_before.sum().cast("float64"),
+        revenue_kept=per.revenue_last.sum(where=per.first_before.notnull()).cast("float64"),
+        first_before=per.first_before.min(),
+    )
+    row = execute(totals).iloc[0].to_dict()
+    return {k: (None if v is None or v is pd.NaT or pd.isna(v) else v) for k, v in row.items()}
+
+
+def _revenue_retention(totals: Mapping[str, Any], end: pd.Timestamp) -> float:
+    """Revenue of the last year from last year's customers ÷ the revenue of the year before."""
+    base, first = totals["revenue_before"] or 0.0, totals["first_before"]
+    if base <= 0 or first is None or first > end - 2 * _YEAR + pd.Timedelta(days=31):
         return float("nan")  # no complete year before the last one
-    kept = last[last[CUSTOMER_ID].isin(before[CUSTOMER_ID].unique())]
-    return float(kept[AMOUNT].sum()) / base
+    return float(totals["revenue_kept"] or 0.0) / base
 
 
 def base_kpis(
-    transactions: pd.DataFrame,
+    transactions: Transactions,
     customers: pd.DataFrame,
     *,
     observation_end: pd.Timestamp,
@@ -263,8 +386,11 @@ def base_kpis(
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        Cleaned transactions up to ``observation_end``.
+    transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
+        Cleaned transactions up to ``observation_end`` (``customer_id``, ``date``,
+        ``amount``): anything :func:`churnlab.engine.as_table` accepts. Only query
+        results come back from the engine: one row of totals and the distinct
+        (customer, month) pairs of :func:`active_base_retention`.
     customers : pandas.DataFrame
         The scoring pass's per-customer table (``clv``, ``revenue_at_risk``, ``action``).
     observation_end : pandas.Timestamp
@@ -279,29 +405,40 @@ def base_kpis(
     tuple of (dict, pandas.DataFrame)
         The KPI record (plain floats, ints and strings; money rounded to cents, shares
         to 4 decimals) and the monthly retention table it was computed from.
+
+    Raises
+    ------
+    DataValidationError
+        If a column is missing or the log has no purchases.
     """
+    frame = _frame_of(transactions)
+    required = (CUSTOMER_ID, DATE, AMOUNT)
+    if frame is not None:  # only the three columns go to the engine
+        _checked_table(frame.head(0), required, "base_kpis")
+        table = as_table(frame[list(required)])
+    else:
+        table = _checked_table(transactions, required, "base_kpis")
     monthly = active_base_retention(
-        transactions,
+        frame if frame is not None else table,
         observation_end=observation_end,
         window_months=round(churn_horizon_months),
     )
     rates = monthly["retention_rate"].dropna().iloc[-12:]
     month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
-    last = transactions.groupby(CUSTOMER_ID)[DATE].max()
     since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
-    year_ago = observation_end - pd.Timedelta(days=365)
-    dates = transactions[DATE]
+    totals = _log_totals(table, observation_end=observation_end, since=since)
+    active, in_log = int(totals["active_customers"]), int(totals["log_customers"])
     to_contact = customers["action"].notna() if "action" in customers else pd.Series(False)
     kpis: dict[str, Any] = {
         "customers": len(customers),
-        "active_customers": int((last > since).sum()),
-        "active_share": round(float((last > since).mean()), 4),
+        "active_customers": active,
+        "active_share": round(active / in_log, 4),
         "monthly_retention": round(month_rate, 4),
         "monthly_churn": round(1 - month_rate, 4),
         "yearly_retention": round(month_rate**12, 4),
         "yearly_churn": round(1 - month_rate**12, 4),
-        "revenue_12m": round(float(transactions.loc[dates > year_ago, AMOUNT].sum()), 2),
-        "revenue_retention": round(_revenue_retention(transactions, observation_end), 4),
+        "revenue_12m": round(float(totals["revenue_12m"] or 0.0), 2),
+        "revenue_retention": round(_revenue_retention(totals, observation_end), 4),
         "expected_value": round(float(customers["clv"].sum()), 2),
         "revenue_at_risk": round(float(customers["revenue_at_risk"].sum()), 2),
         "customers_to_contact": int(to_contact.sum()),
