@@ -23,7 +23,7 @@ codes and one row of totals, so a log of 100 million purchases fits in a few GB.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -185,34 +185,30 @@ Transactions = pd.DataFrame | LoadedTransactions | ir.Table | str | os.PathLike[
 
 def _frame_of(transactions: Transactions) -> pd.DataFrame | None:
     """Return the pandas DataFrame of a DataFrame or ``LoadedTransactions``, else None."""
-    if isinstance(transactions, ir.Table):
-        return None
-    data = transactions if isinstance(transactions, pd.DataFrame) else None
-    data = getattr(transactions, "data", None) if data is None else data
+    data = None if isinstance(transactions, ir.Table) else transactions
+    data = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
     if not isinstance(data, pd.DataFrame):
         return None
     return data.reset_index() if any(n is not None for n in data.index.names) else data
 
 
-def _checked_table(transactions: Transactions, required: tuple[str, ...], where: str) -> ir.Table:
-    """Return the log as an Ibis table, raising a plain-English error on missing columns."""
-    table = as_table(transactions)
-    missing = [c for c in required if c not in table.columns]
-    if missing:
+def _check_columns(columns: Sequence[str], required: Sequence[str], where: str) -> None:
+    """Raise a plain-English :class:`DataValidationError` if a required column is missing."""
+    if missing := [c for c in required if c not in columns]:
         raise DataValidationError(
             f"{where} needs the column(s) {', '.join(map(repr, missing))} in the transactions, "
-            f"which have {', '.join(map(repr, table.columns)) or 'no columns'}. Rename them to "
+            f"which have {', '.join(map(repr, columns)) or 'no columns'}. Rename them to "
             "churnlab's names (see churnlab.config) or load the log with "
             "churnlab.data.load_transactions(), which maps them."
         )
-    return table
 
 
-def _empty_log(where: str) -> DataValidationError:
-    return DataValidationError(
-        f"{where}: the transaction log has no purchases, so there is no month to measure. "
-        "Check the data source and the filters applied before the call."
-    )
+def _log(transactions: Transactions, required: Sequence[str], where: str) -> Any:
+    """Return the log as its pandas DataFrame or as an Ibis table, columns checked."""
+    log = _frame_of(transactions)
+    log = as_table(transactions) if log is None else log
+    _check_columns([str(c) for c in log.columns], required, where)
+    return log
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
@@ -321,31 +317,31 @@ def active_base_retention(
         If a column is missing or the log has no purchases.
     """
     where, window = "active_base_retention", max(int(window_months), 1)
-    frame = _frame_of(transactions)
-    if frame is None:
-        codes, months = _customer_months(_checked_table(transactions, (CUSTOMER_ID, DATE), where))
+    log = _log(transactions, (CUSTOMER_ID, DATE), where)
+    if isinstance(log, pd.DataFrame):
+        codes = pd.factorize(log[CUSTOMER_ID], sort=False)[0].astype("int64")
+        months = _month_ordinal(log[DATE])
     else:
-        if CUSTOMER_ID not in frame or DATE not in frame:
-            _checked_table(frame.head(0), (CUSTOMER_ID, DATE), where)  # raises
-        codes = pd.factorize(frame[CUSTOMER_ID], sort=False)[0].astype("int64")
-        months = _month_ordinal(frame[DATE])
+        codes, months = _customer_months(log)
     if len(months) == 0:
-        raise _empty_log(where)
+        raise DataValidationError(
+            f"{where}: the transaction log has no purchases, so there is no month to measure. "
+            "Check the data source and the filters applied before the call."
+        )
     return _retention_table(codes, months, observation_end=observation_end, window=window)
 
 
-def _log_totals(
-    table: ir.Table, *, observation_end: pd.Timestamp, since: pd.Timestamp
-) -> dict[str, Any]:
+def _query_totals(table: ir.Table, *, end: pd.Timestamp, since: pd.Timestamp) -> dict[str, Any]:
     """Compute the log's share of the KPI record in one aggregate query.
 
     A per-customer group-by with conditional sums (last purchase, revenue of the last
     365 days, revenue of the 365 days before and whether the customer bought in them),
     then one row of totals. Money is summed as exact decimals (:data:`_MONEY`), so the
-    totals are the same run after run and on every engine.
+    totals are the same run after run and on every engine. The date bounds are floored
+    to microseconds, the engines' resolution (exact for dates of that resolution).
     """
-    end, date = observation_end, table[DATE]
-    money = table[AMOUNT].cast(_MONEY)
+    end, since = end.floor("us"), since.floor("us")
+    date, money = table[DATE], table[AMOUNT].cast(_MONEY)
     before = (date > end - 2 * _YEAR) & (date <= end - _YEAR)
     per = table.group_by(CUSTOMER_ID).aggregate(
         last=date.max(),
@@ -363,7 +359,23 @@ def _log_totals(
         first_before=per.first_before.min(),
     )
     row = execute(totals).iloc[0].to_dict()
-    return {k: (None if v is None or v is pd.NaT or pd.isna(v) else v) for k, v in row.items()}
+    return {k: None if v is None or pd.isna(v) else v for k, v in row.items()}
+
+
+def _frame_totals(frame: pd.DataFrame, *, end: pd.Timestamp, since: pd.Timestamp) -> dict[str, Any]:
+    """Compute the totals of :func:`_query_totals` with pandas (faster on logs in memory)."""
+    dates, amount = frame[DATE], frame[AMOUNT]
+    before = (dates > end - 2 * _YEAR) & (dates <= end - _YEAR)
+    last = frame.groupby(CUSTOMER_ID)[DATE].max()
+    returning = frame[CUSTOMER_ID].isin(frame.loc[before, CUSTOMER_ID].unique())
+    return {
+        "log_customers": len(last),
+        "active_customers": int((last > since).sum()),
+        "revenue_12m": float(amount[dates > end - _YEAR].sum()),
+        "revenue_before": float(amount[before].sum()),
+        "revenue_kept": float(amount[(dates > end - _YEAR) & (dates <= end) & returning].sum()),
+        "first_before": dates[before].min() if before.any() else None,
+    }
 
 
 def _revenue_retention(totals: Mapping[str, Any], end: pd.Timestamp) -> float:
@@ -388,9 +400,10 @@ def base_kpis(
     ----------
     transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
         Cleaned transactions up to ``observation_end`` (``customer_id``, ``date``,
-        ``amount``): anything :func:`churnlab.engine.as_table` accepts. Only query
-        results come back from the engine: one row of totals and the distinct
-        (customer, month) pairs of :func:`active_base_retention`.
+        ``amount``). A DataFrame is worked on with pandas; from anything else that
+        :func:`churnlab.engine.as_table` accepts only query results come back: one row
+        of totals and the distinct (customer, month) pairs of
+        :func:`active_base_retention`.
     customers : pandas.DataFrame
         The scoring pass's per-customer table (``clv``, ``revenue_at_risk``, ``action``).
     observation_end : pandas.Timestamp
@@ -411,28 +424,22 @@ def base_kpis(
     DataValidationError
         If a column is missing or the log has no purchases.
     """
-    frame = _frame_of(transactions)
-    required = (CUSTOMER_ID, DATE, AMOUNT)
-    if frame is not None:  # only the three columns go to the engine
-        _checked_table(frame.head(0), required, "base_kpis")
-        table = as_table(frame[list(required)])
-    else:
-        table = _checked_table(transactions, required, "base_kpis")
+    log = _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "base_kpis")
     monthly = active_base_retention(
-        frame if frame is not None else table,
-        observation_end=observation_end,
-        window_months=round(churn_horizon_months),
+        log, observation_end=observation_end, window_months=round(churn_horizon_months)
     )
     rates = monthly["retention_rate"].dropna().iloc[-12:]
     month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
     since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
-    totals = _log_totals(table, observation_end=observation_end, since=since)
-    active, in_log = int(totals["active_customers"]), int(totals["log_customers"])
+    totals = (_frame_totals if isinstance(log, pd.DataFrame) else _query_totals)(
+        log, end=observation_end, since=since
+    )
+    active = int(totals["active_customers"])
     to_contact = customers["action"].notna() if "action" in customers else pd.Series(False)
     kpis: dict[str, Any] = {
         "customers": len(customers),
         "active_customers": active,
-        "active_share": round(active / in_log, 4),
+        "active_share": round(active / int(totals["log_customers"]), 4),
         "monthly_retention": round(month_rate, 4),
         "monthly_churn": round(1 - month_rate, 4),
         "yearly_retention": round(month_rate**12, 4),
