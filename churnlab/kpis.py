@@ -229,7 +229,10 @@ def _customer_months(table: ir.Table) -> tuple[np.ndarray, np.ndarray]:
     Only the pairs (two int64 columns) leave the engine.
     """
     ids = table.select(CUSTOMER_ID).distinct().mutate(code=ibis.row_number())
-    date = table[DATE]
+    # DuckDB 2.0.1 groups year * 12 + month of a Parquet TIMESTAMP_NS column on wrong
+    # values (off by 655,360 months: its statistics of EXTRACT on nanoseconds are wrong);
+    # on microsecond timestamps it is right, and that is every engine's resolution.
+    date = table[DATE].cast("timestamp")
     month = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).name("month")
     pairs = table.select(CUSTOMER_ID, month).join(ids, CUSTOMER_ID).select("code", "month")
     frame = execute(pairs.distinct())
@@ -435,7 +438,8 @@ def base_kpis(
         log, end=observation_end, since=since
     )
     active = int(totals["active_customers"])
-    to_contact = customers["action"].notna() if "action" in customers else pd.Series(False)
+    no_action = pd.Series(False, index=customers.index)
+    to_contact = customers["action"].notna() if "action" in customers else no_action
     kpis: dict[str, Any] = {
         "customers": len(customers),
         "active_customers": active,
