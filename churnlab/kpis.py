@@ -252,24 +252,28 @@ def _retention_table(
     base = int(months.min()) - 1
     span = int(months.max()) - base + window + 1
     pairs = _sorted_unique(codes.astype("int64") * span + (months - base))
-    customer, month = np.divmod(pairs, span)
-    first_index = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
-    first = pd.Series(month[first_index] + base)  # sorted keys: a customer's first month first
-    active = _sorted_unique(np.concatenate([pairs + k for k in range(window)]))
-    # (customer, month) with a purchase in the window ending that month
-    position = np.searchsorted(active, active - 1).clip(max=len(active) - 1)
-    was_active = active[position] == active - 1
-    active_month = active % span + base
+    # sorted keys: a customer's first month comes first
+    first = pairs[np.r_[True, pairs[1:] // span != pairs[:-1] // span]] % span
+    active = np.empty(window * len(pairs), dtype="int64")  # filled in place: less memory
+    for k in range(window):
+        active[k * len(pairs) : (k + 1) * len(pairs)] = pairs + k
+    active = _sorted_unique(active)
+    # (customer, month) active at the end of the month before: sorted and distinct, that
+    # key can only be the one just before
+    was_active = np.r_[False, active[1:] == active[:-1] + 1]
+    offset = active % span
+    per = pd.DataFrame(
+        {
+            "customers_end": np.bincount(offset, minlength=span),
+            "retained": np.bincount(offset[was_active], minlength=span),
+            "first_purchases": np.bincount(first, minlength=span),
+        },
+        index=np.arange(span) + base,
+    )
     last_complete = observation_end.year * 12 + observation_end.month - 1
     if observation_end < observation_end + pd.offsets.MonthEnd(0):
         last_complete -= 1  # the last month is not over
-    frame = pd.DataFrame({"month": active_month, "retained": was_active})
-    per = frame.groupby("month").agg(
-        customers_end=("retained", "size"), retained=("retained", "sum")
-    )
-    start, stop = int(month.min() + base), last_complete
-    per = per.reindex(np.arange(start, stop + 1), fill_value=0)
-    per["first_purchases"] = first.value_counts().reindex(per.index, fill_value=0)
+    per = per.reindex(np.arange(base + 1, last_complete + 1), fill_value=0)
     per["customers_start"] = per["customers_end"].shift(1)
     per["new_customers"] = per["customers_end"] - per["retained"]
     # Nobody can lapse before the window has passed once: in the first `window` months
