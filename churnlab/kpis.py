@@ -17,7 +17,8 @@ Both functions take the transaction log as a pandas DataFrame or as anything
 :func:`churnlab.engine.as_table` accepts (an Ibis table on DuckDB, Spark or a warehouse,
 a Parquet path, folder or glob, ``LoadedTransactions``). A log that is not a DataFrame
 is never loaded: the engine returns only distinct (customer, month) pairs as integer
-codes and one row of totals, so a log of 100 million purchases fits in a few GB.
+codes and one row of totals, so memory follows the number of those pairs, not the
+rows of the log or the size of its customer ids.
 """
 
 from __future__ import annotations
@@ -229,9 +230,10 @@ def _customer_months(table: ir.Table) -> tuple[np.ndarray, np.ndarray]:
     Only the pairs (two int64 columns) leave the engine.
     """
     ids = table.select(CUSTOMER_ID).distinct().mutate(code=ibis.row_number())
-    # DuckDB 2.0.1 groups year * 12 + month of a Parquet TIMESTAMP_NS column on wrong
-    # values (off by 655,360 months: its statistics of EXTRACT on nanoseconds are wrong);
-    # on microsecond timestamps it is right, and that is every engine's resolution.
+    # DuckDB 2.0.1 groups EXTRACT(year) * 12 + EXTRACT(month) of a Parquet TIMESTAMP_NS
+    # column on wrong values (seen: 655,360 months too many; disabling its
+    # compressed_materialization optimizer avoids it). On microsecond timestamps, every
+    # engine's resolution, it is right.
     date = table[DATE].cast("timestamp")
     month = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).name("month")
     pairs = table.select(CUSTOMER_ID, month).join(ids, CUSTOMER_ID).select("code", "month")
