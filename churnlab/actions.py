@@ -9,6 +9,7 @@ interview request for those who have left.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,10 +119,28 @@ def contact_list(
     reason = customers.get("reason_1", pd.Series(np.nan, index=customers.index))
     actions = pd.Series(np.nan, index=customers.index, dtype="object")
     chosen = customers.loc[listed]
-    actions[listed] = [
-        recommended_action(s, r, churn_probability=p, playbook=playbook)
-        for s, r, p in zip(
-            chosen["segment"], reason[listed], chosen["churn_probability"], strict=True
+    actions[listed] = _playbook_actions(
+        chosen["segment"], reason[listed], chosen["churn_probability"], playbook
+    )
+    return actions
+
+
+def _playbook_actions(
+    segment: pd.Series, reason: pd.Series, churn_probability: pd.Series, playbook: Any
+) -> np.ndarray:
+    """:func:`recommended_action` for many customers at once, one playbook row at a time."""
+    table = PLAYBOOK if playbook is None else playbook
+    segment = segment.astype("object").astype(str)
+    reason = reason.astype("object").where(reason.notna(), "").astype(str)
+    actions = np.full(len(segment), str(table["action"].iloc[-1]), dtype=object)
+    open_rows = np.ones(len(segment), dtype=bool)
+    for row in table.itertuples(index=False):
+        risky = churn_probability.to_numpy(dtype=float) >= getattr(
+            row, "min_churn_probability", 0.0
         )
-    ]
+        hit = open_rows & risky
+        hit &= segment.str.contains(row.segment, case=False, regex=True).to_numpy(dtype=bool)
+        hit &= reason.str.contains(row.reason, case=False, regex=True).to_numpy(dtype=bool)
+        actions[hit] = str(row.action)
+        open_rows &= ~hit
     return actions

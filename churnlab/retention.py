@@ -16,8 +16,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
+from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, RECENCY, T
 from churnlab.exceptions import ConfigError, DataValidationError
+from churnlab.models._base import unique_rows
 from churnlab.units import check_unit, convert
 
 __all__ = [
@@ -402,16 +403,22 @@ def what_if_retention(
     unit = getattr(transaction_model, "time_unit_", None)
     check_unit(unit, name="transaction_model.time_unit_")
     delta = convert(1, check_unit(horizon_unit, name="horizon_unit"), unit)
+    spend = spend_model.expected_spend(summary).to_numpy(dtype=float)
+    spend = np.where(np.isfinite(spend), spend, np.nanmean(spend))
+    # customers with the same (frequency, recency, T) have the same purchase curve: project
+    # each distinct row once, weighted by the expected spend of its customers
+    columns = [summary[c].to_numpy(dtype=float) for c in (FREQUENCY, RECENCY, T)]
+    distinct, key = unique_rows(*columns)
+    curves = pd.DataFrame(dict(zip((FREQUENCY, RECENCY, T), distinct, strict=True)))
+    spend = np.bincount(key, weights=spend, minlength=len(curves))
     cumulative = np.column_stack(
-        [np.zeros(len(summary))]
+        [np.zeros(len(curves))]
         + [
-            transaction_model.expected_purchases(summary, k * delta).to_numpy(dtype=float)
+            transaction_model.expected_purchases(curves, k * delta).to_numpy(dtype=float)
             for k in range(1, horizon + 1)
         ]
     )
     increments = np.diff(cumulative, axis=1)
-    spend = spend_model.expected_spend(summary).to_numpy(dtype=float)
-    spend = np.where(np.isfinite(spend), spend, np.nanmean(spend))
     k = np.arange(1, horizon + 1)
     discount = (1 + discount_rate) ** -k
     weighted = spend[:, None] * increments

@@ -57,15 +57,18 @@ from churnlab.segments import health_tiers, rfm_segments
 
 __all__ = [
     "ACTION_COLUMNS",
+    "REASON_COLUMNS",
     "SCORE_COLUMNS",
     "ScoringResult",
     "ScoringSettings",
     "action_list",
+    "at_risk_reasons",
     "load_outputs",
     "open_scores",
     "run_currency",
     "run_transactions",
     "score",
+    "training_log",
     "write_outputs",
 ]
 
@@ -118,6 +121,10 @@ class ScoringSettings:
     classifier_threads : int, default 1
         OpenMP threads of the classifier's fit and predictions (raise it on a
         dedicated machine with millions of customers).
+    training_customers : int, default 50000
+        Most customers whose history builds the classifier's training snapshots and
+        its backtest (:func:`training_log`); a larger base is represented by a random
+        sample of whole customers. Every customer is scored either way.
     """
 
     time_unit: str = "W"
@@ -135,6 +142,7 @@ class ScoringSettings:
     currency: str = ""
     classifier_sample: int = 30_000
     classifier_threads: int = 1
+    training_customers: int = 50_000
 
     def __post_init__(self) -> None:
         if self.time_unit not in config.TIME_UNIT_DAYS:
@@ -250,6 +258,87 @@ def _gaps(table: ir.Table, now: pd.Timestamp) -> pd.DataFrame:
     return frame
 
 
+def training_log(table: ir.Table, customers: pd.Index, settings: ScoringSettings) -> ir.Table:
+    """Return the log the classifier learns from: the whole log, or that of a customer sample.
+
+    The training snapshots and the backtest describe customers at past cutoffs; a
+    random sample of ``settings.training_customers`` whole customers (every purchase
+    of each) describes them as well as the whole base does, so on a large base the
+    seven past snapshots are built from the sample's purchases, materialised once,
+    and only the current snapshot reads the whole log.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        The log up to the observation end.
+    customers : pandas.Index
+        Every customer id of the log (as strings; the RFM summary's index).
+    settings : ScoringSettings
+        ``training_customers`` and ``random_state``.
+
+    Returns
+    -------
+    ibis.Table
+        ``table`` itself when the base is no larger than the sample, else an
+        in-memory table of the sampled customers' purchases.
+    """
+    if len(customers) <= settings.training_customers:
+        return table
+    rng = np.random.default_rng(settings.random_state)
+    chosen = rng.choice(len(customers), size=settings.training_customers, replace=False)
+    ids = ibis.memtable({CUSTOMER_ID: np.asarray(customers[np.sort(chosen)], dtype=object)})
+    ids = ids.select(ids[CUSTOMER_ID].cast(table.schema()[CUSTOMER_ID]).name(CUSTOMER_ID))
+    return as_table(execute(table.semi_join(ids, CUSTOMER_ID)))
+
+
+#: The reason columns of the per-customer table.
+REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
+
+
+def at_risk_reasons(
+    classifier: Any,
+    features: pd.DataFrame,
+    churn_probability: pd.Series,
+    *,
+    reference: pd.DataFrame,
+    min_churn_probability: float,
+) -> pd.DataFrame:
+    """Return the top three reasons of every customer at risk; missing for the others.
+
+    A customer is at risk when their churn probability reaches
+    ``min_churn_probability``, the threshold of the action list
+    (:func:`churnlab.actions.contact_list`): reasons for churn explain a risk, so a
+    customer likely to stay has none to act on. Reasons come from
+    :func:`churnlab.classifier.drivers.customer_reasons`.
+
+    Parameters
+    ----------
+    classifier : fitted ChurnClassifier
+    features : pandas.DataFrame
+        The classifier's features now, one row per customer.
+    churn_probability : pandas.Series
+        The churn probability each customer is shown (classifier or purchase model).
+    reference : pandas.DataFrame
+        Customers who stayed (training rows); their medians are "typical".
+    min_churn_probability : float
+        Threshold of being at risk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``features``; string columns :data:`REASON_COLUMNS`.
+    """
+    risk = churn_probability.reindex(features.index).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        at_risk = features[risk >= min_churn_probability]
+    out = pd.DataFrame(index=features.index, columns=list(REASON_COLUMNS), dtype="string")
+    if len(at_risk):
+        explained = customer_reasons(classifier, at_risk, reference=reference)
+        for column in REASON_COLUMNS:
+            out.loc[at_risk.index, column] = explained[column].replace("", pd.NA)
+    return out
+
+
 def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings) -> pd.DataFrame:
     options = {
         "horizon": s.clv_horizon_months,
@@ -338,13 +427,14 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         caveats += spend_caveats
 
     with stage("classifier"):
+        training = training_log(table, summary.index, s)
         scored = score_customers(
             table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
-            classifier=classifier_for(s), random_state=s.random_state,
+            classifier=classifier_for(s), random_state=s.random_state, training=training,
         )  # fmt: skip
     with stage("backtest"):
         churn_table, source, backtest, churn_caveats = choose_churn_source(
-            table, transaction, end=end, settings=s
+            training, transaction, end=end, settings=s
         )
         caveats += churn_caveats
 
@@ -371,10 +461,11 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
     with stage("reasons"):
         retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
         features = scored.features.reindex(columns=scored.train_features.columns)
-        explained = customer_reasons(scored.classifier, features, reference=retained)
-        for column in ("reason_1", "reason_2", "reason_3"):
-            text = explained[column] if column in explained else pd.Series(dtype="string")
-            customers[column] = text.reindex(customers.index).replace("", pd.NA).astype("string")
+        reasons = at_risk_reasons(
+            scored.classifier, features, customers["churn_probability"], reference=retained,
+            min_churn_probability=s.min_churn_probability,
+        )  # fmt: skip
+        customers = customers.join(reasons)
     with stage("segments"):
         customers["action"] = contact_list(
             customers,

@@ -33,7 +33,6 @@ import pandas as pd
 
 from churnlab import config
 from churnlab.actions import recommended_action
-from churnlab.classifier.drivers import customer_reasons
 from churnlab.classifier.model_features import _model_outputs
 from churnlab.classifier.pipeline import churn_labels
 from churnlab.classifier.sampled import classifier_for
@@ -49,7 +48,14 @@ from churnlab.model_choice import (
     spend_model,
 )
 from churnlab.models.bgnbd import BetaGeoModel
-from churnlab.scoring import SCORE_COLUMNS, ScoringSettings, _clv, gaps_expr
+from churnlab.scoring import (
+    SCORE_COLUMNS,
+    ScoringSettings,
+    _clv,
+    at_risk_reasons,
+    gaps_expr,
+    training_log,
+)
 from churnlab.segments import SEGMENT_RULES, health_tiers
 
 __all__ = ["score_spark"]
@@ -87,7 +93,8 @@ def _fit_on_driver(table: ir.Table, end: pd.Timestamp, now: pd.Timestamp, s: Sco
     summary.index = summary.index.astype(str)
     _, transaction, _ = compare_transaction_models(table, summary, end=end, settings=s)
     spend, _ = spend_model(summary, settings=s)
-    _, source, _, _ = choose_churn_source(table, transaction, end=end, settings=s)
+    history = training_log(table, summary.index, s)
+    _, source, _, _ = choose_churn_source(history, transaction, end=end, settings=s)
 
     # the classifier's training snapshots, as churnlab.classifier.backtest.score_customers
     window = pd.Timedelta(days=s.churn_horizon_months * config.TIME_UNIT_DAYS["M"])
@@ -96,13 +103,15 @@ def _fit_on_driver(table: ir.Table, end: pd.Timestamp, now: pd.Timestamp, s: Sco
     xs, ys = [], []
     for at in starts:
         x = finish_behaviour(
-            execute(behaviour_expr(table, cutoff=at, time_unit=s.time_unit)).set_index(CUSTOMER_ID),
+            execute(behaviour_expr(history, cutoff=at, time_unit=s.time_unit)).set_index(
+                CUSTOMER_ID
+            ),
             cutoff=at,
             time_unit=s.time_unit,
         ).sort_index()
         x = x.join(_outputs(x, "fit", model_horizon, s))
         xs.append(x)
-        labels = churn_labels(table, cutoff=at, horizon=s.churn_horizon_months, horizon_unit="M")
+        labels = churn_labels(history, cutoff=at, horizon=s.churn_horizon_months, horizon_unit="M")
         ys.append(labels.reindex(x.index))
     keys = [str(at.date()) for at in starts]
     train_x = pd.concat(xs, keys=keys, names=["cutoff"])
@@ -204,9 +213,11 @@ def _score_rows(
     )
     customers["health_tier"] = health["tier"].astype("object")
     customers["health_score"] = health["health_score"]
-    explained = customer_reasons(classifier, features, reference=fitted["typical"])
-    for column in ("reason_1", "reason_2", "reason_3"):
-        customers[column] = explained[column].replace("", None)
+    reasons = at_risk_reasons(
+        classifier, features, customers["churn_probability"], reference=fitted["typical"],
+        min_churn_probability=s.min_churn_probability,
+    )  # fmt: skip
+    customers = customers.join(reasons)
     customers["action"] = _actions(customers, s, cuts)
     out = customers[list(SCORE_COLUMNS)].reset_index()
     for column in _STRING_COLUMNS:

@@ -224,6 +224,7 @@ def score_customers(
     spend_model: Any = "fit",
     classifier: Any = None,
     random_state: int | None = None,
+    training: Any = None,
 ) -> ScoringResult:
     """Fit the classifier on the most recent complete label windows and score customers now.
 
@@ -253,6 +254,10 @@ def score_customers(
         Defaults to ``ChurnClassifier(random_state=random_state)``.
     random_state : int, optional
         Seed of the default classifier.
+    training : DataFrame, path or ibis.Table, optional
+        The log the training snapshots and labels come from, e.g. the whole history
+        of a random sample of customers on a large base; default ``transactions``.
+        Every customer of ``transactions`` is scored either way.
 
     Returns
     -------
@@ -269,11 +274,12 @@ def score_customers(
     starts = [(now - window).normalize() - pd.Timedelta(days=step_days * k) for k in range(n_train)]
     options = {"time_unit": time_unit, "returns": returns, "transaction_model": "fit"}
     options["model_horizon"] = window.days / config.TIME_UNIT_DAYS[time_unit]
+    history = transactions if training is None else training
     xs, ys = [], []
     for at in sorted(starts):
-        x = model_features(transactions, cutoff=at, **options)
+        x = model_features(history, cutoff=at, **options)
         xs.append(x)
-        labels = churn_labels(transactions, cutoff=at, horizon=horizon, horizon_unit=horizon_unit)
+        labels = churn_labels(history, cutoff=at, horizon=horizon, horizon_unit=horizon_unit)
         ys.append(labels.reindex(x.index))
     keys = [str(at.date()) for at in sorted(starts)]
     train_x = pd.concat(xs, keys=keys, names=["cutoff"])

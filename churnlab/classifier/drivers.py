@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-from threadpoolctl import threadpool_limits
 
 from churnlab.classifier.phrases import REASONS, reason_text, risky_mask
+from churnlab.classifier.tree_effects import tree_effects
 from churnlab.exceptions import DataValidationError
 
 __all__ = ["customer_reasons", "permutation_drivers"]
@@ -87,10 +86,11 @@ def _effects(
 
     Only the (customer, feature) pairs that can become a reason (the value is on the
     feature's risky side) are scored; the others stay NaN. A calibrated
-    gradient-boosting classifier is scored tree by tree (:func:`_tree_effects`);
+    gradient-boosting classifier is scored tree by tree
+    (:func:`~churnlab.classifier.tree_effects.tree_effects`);
     any other classifier in batched predictions of up to ``batch`` rows.
     """
-    fast = _tree_effects(classifier, X, columns, typical, risky, batch=batch)
+    fast = tree_effects(classifier, X, columns, typical, risky, batch=batch)
     if fast is not None:
         return fast
     base = np.concatenate(
@@ -106,97 +106,6 @@ def _effects(
         for k in np.unique(j):
             block.iloc[np.flatnonzero(j == k), positions[k]] = middle[k]
         effects[i, j] = base[i] - _proba(classifier, block)
-    return base, effects
-
-
-def _boosted_parts(classifier: Any, X: pd.DataFrame) -> list[tuple[Any, Any, Any]] | None:
-    """Return (preprocessing, boosting, calibrator) per calibration fold, or None.
-
-    Only for a :class:`~churnlab.classifier.pipeline.ChurnClassifier` whose model is
-    scikit-learn's ``CalibratedClassifierCV`` over binary gradient-boosting pipelines
-    with numeric inputs passed through unchanged.
-    """
-    model = getattr(classifier, "model_", None)
-    folds = getattr(model, "calibrated_classifiers_", None)
-    if not folds:
-        return None
-    parts = []
-    for fold in folds:
-        pipeline = getattr(fold, "estimator", None)
-        steps = getattr(pipeline, "steps", None)
-        calibrators = getattr(fold, "calibrators", [])
-        if not steps or len(calibrators) != 1 or len(fold.classes) != 2:
-            return None
-        booster = steps[-1][1]
-        if type(booster).__name__ != "HistGradientBoostingClassifier":
-            return None
-        if not hasattr(booster, "_predictors") or booster.n_trees_per_iteration_ != 1:
-            return None
-        names = list(pipeline[:-1].get_feature_names_out())
-        if names != list(X.columns) or getattr(booster, "is_categorical_", None) is not None:
-            return None
-        parts.append((pipeline[:-1], booster, calibrators[0]))
-    return parts
-
-
-def _tree_effects(
-    classifier: Any,
-    X: pd.DataFrame,
-    columns: list[str],
-    typical: pd.Series,
-    risky: np.ndarray,
-    *,
-    batch: int,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Occlusion effects of a calibrated boosting ensemble, re-scoring only affected trees.
-
-    Setting feature ``j`` to its typical value changes only the trees that split on
-    ``j``, so a counterfactual's raw score is the customer's raw score plus, over
-    those trees, the change of their leaf value. The calibrated probability is then
-    the calibrators' mean, as scikit-learn's ``CalibratedClassifierCV`` computes it.
-    Returns None when the classifier is not of that form.
-    """
-    parts = _boosted_parts(classifier, X)
-    if parts is None:
-        return None
-    n = len(X)
-    threads = getattr(classifier, "n_threads", 1)
-    middle = typical.to_numpy(dtype=float)
-    positions = np.array([X.columns.get_loc(c) for c in columns], dtype=np.int64)
-    base = np.zeros(n)
-    counterfactual = np.zeros((n, len(columns)))
-    with threadpool_limits(threads):
-        for preprocess, booster, calibrator in parts:
-            cats, f_idx = booster._bin_mapper.make_known_categories_bitsets()
-            trees = [iteration[0] for iteration in booster._predictors]
-            uses = [
-                set(tree.nodes["feature_idx"][~tree.nodes["is_leaf"].astype(bool)].tolist())
-                for tree in trees
-            ]
-            n_threads = _openmp_effective_n_threads(threads)
-            baseline = float(np.ravel(booster._baseline_prediction)[0])
-            step = max(1_000, batch // 20)  # leaf values of one block: trees x step floats
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                values = np.ascontiguousarray(preprocess.transform(X.iloc[start:stop]), float)
-                leaf = np.stack([t.predict(values, cats, f_idx, n_threads) for t in trees])
-                raw = baseline + leaf.sum(axis=0)
-                base[start:stop] += calibrator.predict(raw)
-                block_risky = risky[start:stop]
-                for k, position in enumerate(positions):
-                    rows = np.flatnonzero(block_risky[:, k])
-                    if not len(rows):
-                        continue
-                    changed = values[rows].copy()
-                    changed[:, position] = middle[k]
-                    shift = np.zeros(len(rows))
-                    for t, tree in enumerate(trees):
-                        if position in uses[t]:
-                            new = tree.predict(changed, cats, f_idx, n_threads)
-                            shift += new - leaf[t, rows]
-                    counterfactual[start + rows, k] += calibrator.predict(raw[rows] + shift)
-    base /= len(parts)
-    effects = np.where(risky, base[:, None] - counterfactual / len(parts), np.nan)
     return base, effects
 
 

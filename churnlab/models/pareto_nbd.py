@@ -32,6 +32,7 @@ from churnlab.models._base import (
     as_float,
     digamma_rising,
     log_rising,
+    on_unique_rows,
     percent_text,
     unique_inverse,
     unique_rows,
@@ -296,6 +297,9 @@ class ParetoNBDModel(TransactionModel):
 
     # ---------------------------------------------------------- predictions
     def _p_alive(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        return on_unique_rows(self._p_alive_rows, x, tx, big_t)
+
+    def _p_alive_rows(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         r, alpha, s, beta = self._params()
         log_i = _log_integral(r + x, s + 1.0, alpha, beta, tx, big_t)[0]
         u = np.log(s) + log_i + (r + x) * np.log(alpha + big_t) + s * np.log(beta + big_t)
@@ -354,9 +358,13 @@ class ParetoNBDModel(TransactionModel):
         t = check_time(t)
         x, tx, big_t = self._data(data, "probability_no_purchase")
         r, alpha, s, beta = self._params()
-        ra, aa, ba = r + x, alpha + big_t, beta + big_t
-        log_i = _log_integral(ra + 1.0, s, aa, ba, 0.0, t)[0]
-        buy = np.exp(np.log(ra) + ra * np.log(aa) + s * np.log(ba) + log_i)
+
+        def buy_if_alive(x: np.ndarray, big_t: np.ndarray, t: np.ndarray) -> np.ndarray:
+            ra, aa, ba = r + x, alpha + big_t, beta + big_t
+            log_i = _log_integral(ra + 1.0, s, aa, ba, 0.0, t)[0]
+            return np.exp(np.log(ra) + ra * np.log(aa) + s * np.log(ba) + log_i)
+
+        buy = on_unique_rows(buy_if_alive, x, big_t, np.broadcast_to(t, x.shape))
         value = 1.0 - self._p_alive(x, tx, big_t) * np.clip(buy, 0.0, 1.0)
         return self._series(np.clip(value, 0.0, 1.0), data, "probability_no_purchase")
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.classifier.drivers import _boosted_parts, customer_reasons
+from churnlab.classifier.drivers import customer_reasons
 from churnlab.classifier.pipeline import ChurnClassifier
+from churnlab.classifier.tree_effects import boosted_parts
 
 
 class _OnlyProbabilities:
@@ -21,8 +22,8 @@ class _OnlyProbabilities:
         return self.model.churn_probability(X)
 
 
-@pytest.fixture(scope="module")
-def fitted() -> tuple[ChurnClassifier, pd.DataFrame]:
+@pytest.fixture(scope="module", params=[7, 31], ids=["decision tables", "large trees"])
+def fitted(request: pytest.FixtureRequest) -> tuple[ChurnClassifier, pd.DataFrame]:
     rng = np.random.default_rng(4)
     n = 1_500
     X = pd.DataFrame(
@@ -36,14 +37,16 @@ def fitted() -> tuple[ChurnClassifier, pd.DataFrame]:
         index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
     )
     risk = X["days_since_last"] / 60 - X["orders_last"] / 2 + rng.normal(0, 0.7, n)
-    model = ChurnClassifier(random_state=0, max_iter=40).fit(X, risk > 0)
+    # 7 leaves (6 splits) take the decision-table path, 31 leaves the re-scoring path
+    model = ChurnClassifier(random_state=0, max_iter=40, max_leaf_nodes=request.param)
+    model.fit(X, risk > 0)
     return model, X
 
 
 def test_the_tree_path_applies_to_the_calibrated_booster(fitted) -> None:
     model, X = fitted
-    assert _boosted_parts(model, X) is not None
-    assert _boosted_parts(_OnlyProbabilities(model), X) is None
+    assert boosted_parts(model, X) is not None
+    assert boosted_parts(_OnlyProbabilities(model), X) is None
 
 
 def test_tree_by_tree_equals_batched_counterfactuals(fitted) -> None:
