@@ -180,7 +180,9 @@ class ScoringResult:
         Value of extra yearly retention.
     settings : ScoringSettings
     transactions, cleaning, dropped
-        The cleaned log up to the observation end, its cleaning report and dropped rows.
+        The cleaned log up to the observation end (None when the pass queried a
+        Parquet path or an Ibis table where it lies), its cleaning report and dropped
+        rows.
     models : dict
         ``transaction`` (chosen, fitted on the whole log), ``spend``, ``classifier``,
         ``backtest`` (the classifier's backtest) and ``calibration`` (models fitted on
@@ -195,7 +197,7 @@ class ScoringResult:
     monthly_retention: pd.DataFrame
     what_if: pd.DataFrame
     settings: ScoringSettings
-    transactions: pd.DataFrame
+    transactions: pd.DataFrame | None
     cleaning: Any = None
     dropped: pd.DataFrame | None = None
     models: dict[str, Any] = field(default_factory=dict)
@@ -363,23 +365,19 @@ def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings
 
 def _prepare(
     transactions: Any, s: ScoringSettings
-) -> tuple[pd.DataFrame, ir.Table, pd.Timestamp, Any]:
-    """Return the log up to the observation end, as pandas and as one Ibis table.
+) -> tuple[pd.DataFrame | None, ir.Table, pd.Timestamp, Any]:
+    """Return the log up to the observation end, as pandas (or None) and as one Ibis table.
 
     A DataFrame (or ``LoadedTransactions``) becomes one in-memory table, registered
     with DuckDB once for every query of the pass; a Parquet path, folder or glob (or
-    an Ibis table) is queried where it lies, and only the columns the KPIs need are
-    brought into pandas.
+    an Ibis table) is queried where it lies and never brought into pandas (None).
     """
     loaded = transactions if isinstance(transactions, LoadedTransactions) else None
     if isinstance(transactions, (str, os.PathLike, ir.Table)):
         source = as_table(transactions)
         last = pd.Timestamp(execute(source[DATE].max()))
         end = pd.Timestamp(s.observation_end) if s.observation_end else last
-        table = source.filter(source[DATE] <= end.to_pydatetime())
-        data = execute(table.select(CUSTOMER_ID, DATE, AMOUNT))
-        data[CUSTOMER_ID] = data[CUSTOMER_ID].astype(str)
-        return data, table, end, loaded
+        return None, source.filter(source[DATE] <= end.to_pydatetime()), end, loaded
     data = loaded.data if loaded is not None else transactions
     end = pd.Timestamp(s.observation_end) if s.observation_end else data[DATE].max()
     data = data[data[DATE] <= end].sort_values([DATE, CUSTOMER_ID], kind="stable")
@@ -478,8 +476,9 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
     with stage("kpis"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kpis, monthly = base_kpis(
-            data, customers, observation_end=end, churn_horizon_months=s.churn_horizon_months
-        )
+            table if data is None else data, customers, observation_end=end,
+            churn_horizon_months=s.churn_horizon_months,
+        )  # fmt: skip
         baseline = kpis["yearly_retention"]
         what_if = what_if_retention(
             transaction, spend, summary, points=[s.retention_points], horizon=36,

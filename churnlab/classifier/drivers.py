@@ -171,7 +171,10 @@ def customer_reasons(
         for feature_index in np.unique(safe[has]):
             at = np.flatnonzero(has & (safe == feature_index))
             feature, middle = columns[feature_index], typical.iloc[feature_index]
-            texts[at] = [reason_text(feature, v, middle) for v in values[at, feature_index]]
+            # phrase each distinct value once (counts and days repeat across customers)
+            distinct, where = np.unique(values[at, feature_index], return_inverse=True)
+            phrases = np.array([reason_text(feature, v, middle) for v in distinct], dtype=object)
+            texts[at] = phrases[where]
         out[f"reason_{k + 1}"] = texts
         out[f"feature_{k + 1}"] = np.where(has, np.asarray(columns, dtype=object)[safe], "")
         out[f"effect_{k + 1}"] = np.where(has, effects[rows, safe], np.nan)

@@ -8,7 +8,7 @@ import pytest
 
 from churnlab.classifier.drivers import customer_reasons
 from churnlab.classifier.pipeline import ChurnClassifier
-from churnlab.classifier.tree_effects import boosted_parts
+from churnlab.classifier.tree_effects import boosted_parts, boosted_probability
 
 
 class _OnlyProbabilities:
@@ -55,3 +55,10 @@ def test_tree_by_tree_equals_batched_counterfactuals(fitted) -> None:
     batched = customer_reasons(_OnlyProbabilities(model), X, min_effect=0.001)
     pd.testing.assert_frame_equal(by_tree, batched, check_exact=False, rtol=1e-9, atol=1e-12)
     assert (by_tree["reason_1"] != "").mean() > 0.3  # the comparison covers real reasons
+
+
+def test_decision_tables_give_scikit_learns_probabilities(fitted) -> None:
+    model, X = fitted
+    reference = model.model_.predict_proba(X)[:, 1]  # scikit-learn's own predictor
+    assert np.allclose(boosted_probability(model, X, batch=20_000), reference, rtol=0, atol=1e-12)
+    assert np.allclose(model.predict_proba(X)[:, 1], reference, rtol=0, atol=1e-12)
