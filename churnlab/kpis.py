@@ -256,18 +256,22 @@ def _retention_table(
     pairs = _sorted_unique(codes.astype("int64") * span + (months - base))
     # sorted keys: a customer's first month comes first
     first = pairs[np.r_[True, pairs[1:] // span != pairs[:-1] // span]] % span
-    active = np.empty(window * len(pairs), dtype="int64")  # filled in place: less memory
+    # every (customer, month) in the active base: a purchase month and the window - 1
+    # months after it; built and sorted in place (distinct keys are not copied out)
+    active = np.empty(window * len(pairs), dtype="int64")
     for k in range(window):
-        active[k * len(pairs) : (k + 1) * len(pairs)] = pairs + k
-    active = _sorted_unique(active)
-    # (customer, month) active at the end of the month before: sorted and distinct, that
-    # key can only be the one just before
-    was_active = np.r_[False, active[1:] == active[:-1] + 1]
-    offset = active % span
+        np.add(pairs, k, out=active[k * len(pairs) : (k + 1) * len(pairs)])
+    active.sort()
+    step = np.diff(active)
+    distinct = np.r_[True, step != 0]
+    # active at the end of the month before too: sorted, that key is the one just before
+    stayed = np.r_[False, step == 1]
+    del step
+    np.remainder(active, span, out=active)  # month offsets
     per = pd.DataFrame(
         {
-            "customers_end": np.bincount(offset, minlength=span),
-            "retained": np.bincount(offset[was_active], minlength=span),
+            "customers_end": np.bincount(active[distinct], minlength=span),
+            "retained": np.bincount(active[stayed], minlength=span),
             "first_purchases": np.bincount(first, minlength=span),
         },
         index=np.arange(span) + base,
