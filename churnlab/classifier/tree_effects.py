@@ -11,7 +11,7 @@ module computes every such counterfactual without predicting again:
   k", so the counterfactual leaf is a look-up of the row's bits with the bits of the
   splits on ``j`` replaced by the constant's. All rows and all features of a tree
   take a few vectorised operations.
-* A large tree (more than :data:`MAX_TABLE_SPLITS` splits) is re-scored with
+* A larger tree (more than :data:`MAX_TABLE_SPLITS` splits) is re-scored with
   scikit-learn's own predictor, only for the rows on ``j``'s risky side.
 
 The counterfactual raw scores go through each fold's calibrator and are averaged
@@ -31,8 +31,8 @@ from threadpoolctl import threadpool_limits
 
 __all__ = ["MAX_TABLE_SPLITS", "boosted_parts", "boosted_probability", "tree_effects"]
 
-#: Trees with at most this many splits are evaluated as decision tables.
-MAX_TABLE_SPLITS = 10
+#: Trees with at most this many splits are evaluated as decision tables (one byte of bits).
+MAX_TABLE_SPLITS = 8
 
 
 def boosted_parts(classifier: Any, X: pd.DataFrame) -> list[tuple[Any, Any, Any]] | None:
@@ -96,29 +96,29 @@ class _DecisionTable:
             leaf_value=nodes["value"][node].astype(float),
         )
 
-    def goes_left(self, k: int, column: np.ndarray, missing: np.ndarray | None) -> np.ndarray:
-        """Whether each value goes left at split ``k`` (as scikit-learn's predictor decides)."""
-        left = column <= self.threshold[k]
-        if missing is not None:
-            left = np.where(missing, self.missing_left[k], left)
-        return left
+    def bits(self, columns: np.ndarray, has_missing: np.ndarray) -> np.ndarray:
+        """Return each row's split bits (``columns`` in Fortran order, one per feature).
 
-    def bits(self, columns: np.ndarray, missing: np.ndarray, has_missing: np.ndarray) -> np.ndarray:
-        """Return each row's split bits (``columns`` in Fortran order, one per feature)."""
-        out = np.zeros(columns.shape[0], dtype=np.int64)
+        As scikit-learn's predictor decides: left when the value is at most the
+        threshold, a missing value goes the split's missing side.
+        """
+        out = np.zeros(columns.shape[0], dtype=np.uint8)
         for k, f in enumerate(self.feature):
-            left = self.goes_left(k, columns[:, f], missing[:, f] if has_missing[f] else None)
-            out |= left.astype(np.int64) << k
+            column = columns[:, f]
+            left = column <= self.threshold[k]  # NaN compares False: right
+            if has_missing[f] and self.missing_left[k]:
+                left |= np.isnan(column)
+            out |= left.view(np.uint8) << np.uint8(k)
         return out
 
-    def fixed_bits(self, feature: int, value: float) -> tuple[int, int]:
+    def fixed_bits(self, feature: int, value: float) -> tuple[np.uint8, np.uint8]:
         """Return (which bits split on ``feature``, their values when it equals ``value``)."""
         which = fixed = 0
         for k in np.flatnonzero(self.feature == feature):
             which |= 1 << int(k)
             left = self.missing_left[k] if np.isnan(value) else value <= self.threshold[k]
             fixed |= int(left) << int(k)
-        return which, fixed
+        return np.uint8(which), np.uint8(fixed)
 
 
 def _blocks(n: int, batch: int) -> list[tuple[int, int]]:
@@ -240,7 +240,7 @@ def tree_effects(
 def _block_scores(
     trees: list[Any],
     tables: list[_DecisionTable | None],
-    fixed: list[list[tuple[int, int]]],
+    fixed: list[list[tuple[Any, Any]]],
     values: np.ndarray,
     positions: np.ndarray,
     middle: np.ndarray,
@@ -250,14 +250,13 @@ def _block_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw score of each row, and its change when each feature is set to typical."""
     n = values.shape[0]
-    missing = np.isnan(values)
-    has_missing = missing.any(axis=0)
+    has_missing = np.isnan(values).any(axis=0)
     raw = np.zeros(n)
     shift = np.zeros((len(positions), n))
     changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for tree, table, bits_of in zip(trees, tables, fixed, strict=True):
         if table is not None:
-            bits = table.bits(values, missing, has_missing)
+            bits = table.bits(values, has_missing)
             value = table.leaf_value[bits]
             for k, (which, bit_values) in enumerate(bits_of):
                 if which:
