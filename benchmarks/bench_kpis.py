@@ -16,8 +16,10 @@ Usage::
 
     .venv/bin/python benchmarks/bench_kpis.py                 # 10M rows, 3 runs each
     .venv/bin/python benchmarks/bench_kpis.py --repeats 5 --modes engine
+    .venv/bin/python benchmarks/bench_kpis.py --modes engine --memory-limit 500MB
 
-Prints a markdown table and writes ``benchmarks/results/bench_kpis.json``.
+Prints a markdown table and writes ``benchmarks/results/bench_kpis.json`` (with a
+memory limit: ``bench_kpis_limit_<limit>.json``).
 """
 
 from __future__ import annotations
@@ -41,10 +43,15 @@ DEFAULT_PATH = HERE / ".cache" / "synthetic_10000000tx_1000000c_3y_seed0.parquet
 MODES = ("pandas", "engine")
 
 
-def _child(mode: str, path: str, old_module: str, customers: int) -> None:
+def _child(mode: str, path: str, old_module: str, customers: int, limit: str | None) -> None:
     """One measured run of ``mode``; prints the record and the seconds as JSON."""
     import numpy as np
     import pandas as pd
+
+    from churnlab import engine
+
+    if limit:
+        engine.configure(memory_limit=limit, temp_directory=tempfile.gettempdir())
 
     if mode == "pandas":
         spec = importlib.util.spec_from_file_location("kpis_old", old_module)
@@ -60,18 +67,17 @@ def _child(mode: str, path: str, old_module: str, customers: int) -> None:
         log = pd.read_parquet(path, columns=["customer_id", "date", "amount"])
         end = log["date"].max()
     else:
-        from churnlab.engine import as_table, execute
-
-        end, log = pd.Timestamp(execute(as_table(path)["date"].max())), path
+        end = pd.Timestamp(engine.execute(engine.as_table(path)["date"].max()))
+        log = path
     kpis, monthly = module.base_kpis(log, table, observation_end=end, churn_horizon_months=3)
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "kpis": kpis, "months": len(monthly)}))
 
 
-def _measure(mode: str, path: Path, old_module: str, customers: int) -> dict:
+def _measure(mode: str, path: Path, old_module: str, customers: int, limit: str) -> dict:
     command = [
         "/usr/bin/time", "-v", sys.executable, __file__, "--child", mode, "--path", str(path),
-        "--old-module", old_module, "--customers", str(customers),
+        "--old-module", old_module, "--customers", str(customers), "--memory-limit", limit,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     record = json.loads(done.stdout.strip().splitlines()[-1])
@@ -91,11 +97,12 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--old-ref", default="821c984^", help="git revision of the old code")
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit, engine route")
     parser.add_argument("--child", choices=MODES)
     parser.add_argument("--old-module", default="")
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.path, args.old_module, args.customers)
+        _child(args.child, args.path, args.old_module, args.customers, args.memory_limit)
         return
     old = subprocess.run(
         ["git", "show", f"{args.old_ref}:churnlab/kpis.py"],
@@ -108,11 +115,12 @@ def main() -> None:
         for _ in range(args.repeats):  # interleaved, so a load change hits both routes
             for mode in args.modes:
                 runs.setdefault(mode, []).append(
-                    _measure(mode, Path(args.path), handle.name, args.customers)
+                    _measure(mode, Path(args.path), handle.name, args.customers, args.memory_limit)
                 )
     finally:
         os.unlink(handle.name)
-    print(f"{args.path}, {args.repeats} runs each, load average {os.getloadavg()[0]:.2f}")
+    limit = f", DuckDB memory_limit {args.memory_limit}" if args.memory_limit else ""
+    print(f"{args.path}, {args.repeats} runs each{limit}, load {os.getloadavg()[0]:.2f}")
     print("| route | KPI seconds (median) | process seconds (median) | peak RSS MB (median) |")
     print("|---|---:|---:|---:|")
     summary = {}
@@ -129,9 +137,18 @@ def main() -> None:
     records = [r["kpis"] for rs in runs.values() for r in rs]
     print("records equal across routes and runs:", all(r == records[0] for r in records))
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
+    out = (
+        RESULTS.with_stem(f"bench_kpis_limit_{args.memory_limit}") if args.memory_limit else RESULTS
+    )
+    out.write_text(
         json.dumps(
-            {"path": args.path, "machine": platform.platform(), "cpus": os.cpu_count(), **summary},
+            {
+                "path": args.path,
+                "memory_limit": args.memory_limit or None,
+                "machine": platform.platform(),
+                "cpus": os.cpu_count(),
+                **summary,
+            },
             indent=2,
             default=str,
         )
