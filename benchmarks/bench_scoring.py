@@ -14,7 +14,10 @@ each in a fresh subprocess (peak RSS of that process from ``os.wait4``):
   ``GammaGammaFitter`` (penalizer 0.001) and a 12-month ``customer_lifetime_value``;
 * ``duckdb_groupby``: a hand-written DuckDB per-customer group-by over the same file
   (count, spend, first and last purchase): the physical floor of one aggregation;
-* ``duckdb_pass``: ``SELECT count(*), sum(amount)`` over the file: one pass over the data.
+* ``duckdb_pass``: ``SELECT count(*), sum(amount)`` over the file: one pass over the data;
+* ``spark`` (not in the default modes): ``churnlab.scoring_spark.score_spark`` on a local
+  Spark session (``local[2]``, 4 GB driver) reading the same file, writing the scores to
+  Parquet. Its peak RSS is the Python driver's only (the JVM is a further process).
 
 Wall time is measured inside the child after the imports. The median of
 ``--repeats`` runs is reported (``--pass-repeats`` for the scoring pass itself).
@@ -44,7 +47,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_scoring.json"
-MODES = ("churnlab", "lifetimes", "duckdb_groupby", "duckdb_pass")
+MODES = ("churnlab", "lifetimes", "duckdb_groupby", "duckdb_pass", "spark")
 
 
 def _parquet_source(path: str) -> str:
@@ -108,6 +111,35 @@ def _run_lifetimes(path: str) -> dict:
     return {"seconds": time.perf_counter() - start, "customers": len(clv)}
 
 
+def _run_spark(path: str, threads: int) -> dict:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from pyspark.sql import SparkSession
+
+    from churnlab.scoring import ScoringSettings
+    from churnlab.scoring_spark import score_spark
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    log = spark.read.parquet(str(Path(path).resolve()))
+    start = time.perf_counter()
+    scores = score_spark(log, ScoringSettings(classifier_threads=threads))
+    with tempfile.TemporaryDirectory() as folder:
+        scores.write.parquet(f"{folder}/scores")
+        customers = spark.read.parquet(f"{folder}/scores").count()
+    seconds = time.perf_counter() - start
+    spark.stop()
+    return {"seconds": seconds, "customers": customers}
+
+
 def _run_duckdb(path: str, query: str) -> dict:
     import duckdb
 
@@ -131,6 +163,8 @@ def _child(mode: str, path: str, memory_limit: str | None, threads: int) -> None
         record = _run_churnlab(path, memory_limit, threads)
     elif mode == "lifetimes":
         record = _run_lifetimes(path)
+    elif mode == "spark":
+        record = _run_spark(path, threads)
     else:
         record = _run_duckdb(path, mode)
     print(json.dumps(record))
@@ -161,7 +195,7 @@ def main() -> None:
     parser.add_argument("--path", default=None, help="a Parquet file or folder instead")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pass-repeats", type=int, default=None)
-    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--modes", nargs="+", default=list(MODES[:4]), choices=MODES)
     parser.add_argument("--memory-limit", default=None, help='DuckDB limit, e.g. "4GB"')
     parser.add_argument("--threads", type=int, default=1, help="classifier threads")
     parser.add_argument("--output", default=str(RESULTS))
