@@ -23,8 +23,8 @@ from churnlab.units import check_unit, convert
 
 __all__ = ["customer_lifetime_value"]
 
-#: Customers scored at once when drawing bootstrap intervals (bounds memory use).
-_CHUNK_SIZE = 20_000
+#: Customers whose bootstrap samples are held at once (draws x customers; bounds memory).
+_CHUNK_SIZE = 100_000
 
 
 def _check_fitted(model: Any, role: str) -> None:
@@ -97,6 +97,20 @@ def _rows(data: pd.DataFrame, covariates: list[str]) -> _Rows:
     return _Rows(purchases, purchase_codes, spend, spend_codes)
 
 
+def _discounted_purchases(
+    transaction_model: Any, purchases: pd.DataFrame, times: np.ndarray, discounts: np.ndarray
+) -> np.ndarray:
+    """Discounted expected purchases over the horizon, per distinct purchase row."""
+    previous = np.zeros(len(purchases))
+    factor = np.zeros(len(purchases))
+    for t, discount in zip(times, discounts, strict=True):
+        cumulative = transaction_model.expected_purchases(purchases, float(t))
+        cumulative = np.asarray(cumulative, dtype=float)
+        factor += (cumulative - previous) * discount
+        previous = cumulative
+    return factor
+
+
 def _clv_values(
     transaction_model: Any,
     spend_model: Any,
@@ -106,13 +120,7 @@ def _clv_values(
 ) -> np.ndarray:
     """Discounted CLV for each customer of ``rows`` at the models' current parameters."""
     spend = np.asarray(spend_model.expected_spend(rows.spend), dtype=float)
-    previous = np.zeros(len(rows.purchases))
-    factor = np.zeros(len(rows.purchases))
-    for t, discount in zip(times, discounts, strict=True):
-        cumulative = transaction_model.expected_purchases(rows.purchases, float(t))
-        cumulative = np.asarray(cumulative, dtype=float)
-        factor += (cumulative - previous) * discount
-        previous = cumulative
+    factor = _discounted_purchases(transaction_model, rows.purchases, times, discounts)
     return factor[rows.purchase_codes] * spend[rows.spend_codes]
 
 
@@ -245,14 +253,19 @@ def customer_lifetime_value(
     quantiles = [(1 - interval) / 2, (1 + interval) / 2]
     lower = np.empty(len(data))
     upper = np.empty(len(data))
+    # each draw projects the distinct purchase rows of the whole base once (draws x rows)
+    rows = _rows(data, covariates)
+    factors = np.stack(
+        [_discounted_purchases(tm, rows.purchases, times, discounts) for tm in transaction_draws]
+    )
     for start in range(0, len(data), _CHUNK_SIZE):
-        chunk = _rows(data.iloc[start : start + _CHUNK_SIZE], covariates)
-        samples = np.stack(
-            [
-                _clv_values(tm, sm, chunk, times, discounts)
-                for tm, sm in zip(transaction_draws, spend_draws, strict=True)
-            ]
+        block = data.iloc[start : start + _CHUNK_SIZE]
+        spend_rows, spend_codes = _distinct(block, [config.FREQUENCY, config.MONETARY_VALUE])
+        spends = np.stack(
+            [np.asarray(sm.expected_spend(spend_rows), dtype=float) for sm in spend_draws]
         )
+        purchase_codes = rows.purchase_codes[start : start + _CHUNK_SIZE]
+        samples = factors[:, purchase_codes] * spends[:, spend_codes]
         bounds = np.quantile(samples, quantiles, axis=0)
         lower[start : start + samples.shape[1]] = bounds[0]
         upper[start : start + samples.shape[1]] = bounds[1]
