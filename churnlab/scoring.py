@@ -267,7 +267,8 @@ def training_log(table: ir.Table, customers: pd.Index, settings: ScoringSettings
     random sample of ``settings.training_customers`` whole customers (every purchase
     of each) describes them as well as the whole base does, so on a large base the
     seven past snapshots are built from the sample's purchases, materialised once,
-    and only the current snapshot reads the whole log.
+    and only the current snapshot reads the whole log. The customer of the log's last
+    purchase is always in the sample, so the sample ends where the log does.
 
     Parameters
     ----------
@@ -288,6 +289,12 @@ def training_log(table: ir.Table, customers: pd.Index, settings: ScoringSettings
         return table
     rng = np.random.default_rng(settings.random_state)
     chosen = rng.choice(len(customers), size=settings.training_customers, replace=False)
+    # the customer of the last purchase stays in, so the sample's data ends where the log's
+    # does and the label windows that reach the end are checked against the right date
+    last = execute(table.order_by([ibis.desc(DATE), CUSTOMER_ID]).select(CUSTOMER_ID).limit(1))
+    position = customers.get_loc(str(last[CUSTOMER_ID].iloc[0]))
+    if position not in chosen:
+        chosen[0] = position
     ids = ibis.memtable({CUSTOMER_ID: np.asarray(customers[np.sort(chosen)], dtype=object)})
     ids = ids.select(ids[CUSTOMER_ID].cast(table.schema()[CUSTOMER_ID]).name(CUSTOMER_ID))
     return as_table(execute(table.semi_join(ids, CUSTOMER_ID)))

@@ -49,6 +49,20 @@ def test_a_large_base_trains_on_whole_histories_of_a_sample(log: pd.DataFrame) -
     assert set(again["customer_id"]) == set(sample["customer_id"])  # same seed, same sample
 
 
+def test_the_sample_ends_where_the_log_does(log: pd.DataFrame) -> None:
+    # one customer alone buys in the last month; a small sample would miss them by chance
+    late = pd.DataFrame(
+        {"customer_id": [5000], "date": [pd.Timestamp("2024-02-15")], "amount": 9.0}
+    )
+    longer = pd.concat([log, late], ignore_index=True)
+    customers = pd.Index(sorted(longer["customer_id"].astype(str).unique()))
+    for seed in range(5):
+        settings = ScoringSettings(training_customers=50, random_state=seed)
+        sample = execute(training_log(as_table(longer), customers, settings))
+        assert sample["customer_id"].nunique() == 50
+        assert sample["date"].max() == pd.Timestamp("2024-02-15")
+
+
 @pytest.fixture(scope="module")
 def sampled(log: pd.DataFrame):
     return score(log, ScoringSettings(training_customers=400, random_state=2))
