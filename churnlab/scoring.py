@@ -311,6 +311,7 @@ def at_risk_reasons(
     *,
     reference: pd.DataFrame,
     min_churn_probability: float,
+    currency: str = "",
 ) -> pd.DataFrame:
     """Return the top three reasons of every customer at risk; missing for the others.
 
@@ -331,6 +332,8 @@ def at_risk_reasons(
         Customers who stayed (training rows); their medians are "typical".
     min_churn_probability : float
         Threshold of being at risk.
+    currency : str, default ""
+        ISO code of the amounts, for the money in the sentences.
 
     Returns
     -------
@@ -342,7 +345,7 @@ def at_risk_reasons(
         at_risk = features[risk >= min_churn_probability]
     out = pd.DataFrame(index=features.index, columns=list(REASON_COLUMNS), dtype="string")
     if len(at_risk):
-        explained = customer_reasons(classifier, at_risk, reference=reference)
+        explained = customer_reasons(classifier, at_risk, reference=reference, currency=currency)
         for column in REASON_COLUMNS:
             out.loc[at_risk.index, column] = explained[column].replace("", pd.NA)
     return out
@@ -468,7 +471,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         features = scored.features.reindex(columns=scored.train_features.columns)
         reasons = at_risk_reasons(
             scored.classifier, features, customers["churn_probability"], reference=retained,
-            min_churn_probability=s.min_churn_probability,
+            min_churn_probability=s.min_churn_probability, currency=s.currency,
         )  # fmt: skip
         customers = customers.join(reasons)
     with stage("segments"):

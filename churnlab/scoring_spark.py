@@ -215,7 +215,7 @@ def _score_rows(
     customers["health_score"] = health["health_score"]
     reasons = at_risk_reasons(
         classifier, features, customers["churn_probability"], reference=fitted["typical"],
-        min_churn_probability=s.min_churn_probability,
+        min_churn_probability=s.min_churn_probability, currency=s.currency,
     )  # fmt: skip
     customers = customers.join(reasons)
     customers["action"] = _actions(customers, s, cuts)

@@ -129,3 +129,10 @@ def test_every_stage_is_timed(result) -> None:
     stages = {"load", "rfm", "model_choice", "classifier", "backtest", "reasons", "kpis"}
     assert stages <= set(result.timings)
     assert all(seconds >= 0 for seconds in result.timings.values())
+
+
+def test_money_in_the_reasons_is_in_the_runs_currency(result) -> None:
+    reasons = result.customers[["reason_1", "reason_2", "reason_3"]].stack().dropna()
+    with_money = reasons[reasons.str.contains(r"\d\.\d\d\b", regex=True)]  # amounts have cents
+    assert len(with_money) > 0
+    assert with_money.str.contains("€").all(), with_money[~with_money.str.contains("€")].head()

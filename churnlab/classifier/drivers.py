@@ -117,6 +117,7 @@ def customer_reasons(
     top: int = 3,
     min_effect: float = 0.005,
     batch: int = 500_000,
+    currency: str = "",
 ) -> pd.DataFrame:
     """Return each customer's top reasons for churn risk, in plain words.
 
@@ -141,6 +142,8 @@ def customer_reasons(
         Ignore features that move the probability by less than this.
     batch : int, default 500000
         Rows per batched prediction (bounds memory for large bases).
+    currency : str, default ""
+        ISO code (or symbol) of the money amounts in the sentences, e.g. "GBP".
 
     Returns
     -------
@@ -173,7 +176,10 @@ def customer_reasons(
             feature, middle = columns[feature_index], typical.iloc[feature_index]
             # phrase each distinct value once (counts and days repeat across customers)
             distinct, where = np.unique(values[at, feature_index], return_inverse=True)
-            phrases = np.array([reason_text(feature, v, middle) for v in distinct], dtype=object)
+            phrases = np.array(
+                [reason_text(feature, v, middle, currency=currency) for v in distinct],
+                dtype=object,
+            )
             texts[at] = phrases[where]
         out[f"reason_{k + 1}"] = texts
         out[f"feature_{k + 1}"] = np.where(has, np.asarray(columns, dtype=object)[safe], "")
