@@ -8,13 +8,10 @@ interview request for those who have left.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLAYBOOK", "contact_list", "recommended_action"]
+__all__ = ["PLAYBOOK", "contact_list", "recommended_actions"]
 
 #: First matching row wins. ``segment`` and ``reason`` are regular expressions matched
 #: against the customer's RFM segment and top reason (case-insensitive), and a row applies
@@ -36,39 +33,49 @@ PLAYBOOK: pd.DataFrame = pd.DataFrame(
 )
 
 
-def recommended_action(
-    segment: object,
-    reason: object,
+def recommended_actions(
+    segment: pd.Series,
+    reason: pd.Series,
+    churn_probability: pd.Series,
     *,
-    churn_probability: float = 0.0,
     playbook: pd.DataFrame | None = None,
-) -> str:
-    """Return the playbook's action for a segment and a top reason.
+) -> np.ndarray:
+    """Return the playbook's action for each customer's segment and top reason.
+
+    The first row of the playbook that matches wins; the rules are applied one playbook
+    row at a time, to every customer at once.
 
     Parameters
     ----------
-    segment : object
-        The customer's RFM segment.
-    reason : object
-        The customer's top reason (text), or missing.
-    churn_probability : float, default 0.0
-        The customer's churn probability.
+    segment : pandas.Series
+        The customers' RFM segments.
+    reason : pandas.Series
+        Their top reasons (text), or missing.
+    churn_probability : pandas.Series
+        Their churn probabilities.
     playbook : pandas.DataFrame, optional
         Columns ``segment``, ``reason`` (regular expressions), ``min_churn_probability``
-        and ``action``;
-        default :data:`PLAYBOOK`.
+        and ``action``; default :data:`PLAYBOOK`.
 
     Returns
     -------
-    str
+    numpy.ndarray of str
+        One action per customer, in the order given.
     """
     table = PLAYBOOK if playbook is None else playbook
-    seg, why = str(segment), "" if pd.isna(reason) else str(reason)
+    segment = pd.Series(segment, dtype="object").astype(str)
+    reason = pd.Series(reason, dtype="object")
+    reason = reason.where(reason.notna(), "").astype(str)
+    probability = np.asarray(churn_probability, dtype=float)
+    actions = np.full(len(segment), str(table["action"].iloc[-1]), dtype=object)
+    open_rows = np.ones(len(segment), dtype=bool)
     for row in table.itertuples(index=False):
-        risky = churn_probability >= getattr(row, "min_churn_probability", 0.0)
-        if risky and re.search(row.segment, seg, re.I) and re.search(row.reason, why, re.I):
-            return str(row.action)
-    return str(table["action"].iloc[-1])
+        hit = open_rows & (probability >= getattr(row, "min_churn_probability", 0.0))
+        hit &= segment.str.contains(row.segment, case=False, regex=True).to_numpy(dtype=bool)
+        hit &= reason.str.contains(row.reason, case=False, regex=True).to_numpy(dtype=bool)
+        actions[hit] = str(row.action)
+        open_rows &= ~hit
+    return actions
 
 
 def contact_list(
@@ -101,7 +108,7 @@ def contact_list(
     quiet_factor : float, default 1.5
         How much longer than usual a customer must have been silent.
     playbook : pandas.DataFrame, optional
-        See :func:`recommended_action`.
+        See :func:`recommended_actions`.
 
     Returns
     -------
@@ -119,28 +126,7 @@ def contact_list(
     reason = customers.get("reason_1", pd.Series(np.nan, index=customers.index))
     actions = pd.Series(np.nan, index=customers.index, dtype="object")
     chosen = customers.loc[listed]
-    actions[listed] = _playbook_actions(
-        chosen["segment"], reason[listed], chosen["churn_probability"], playbook
+    actions[listed] = recommended_actions(
+        chosen["segment"], reason[listed], chosen["churn_probability"], playbook=playbook
     )
-    return actions
-
-
-def _playbook_actions(
-    segment: pd.Series, reason: pd.Series, churn_probability: pd.Series, playbook: Any
-) -> np.ndarray:
-    """:func:`recommended_action` for many customers at once, one playbook row at a time."""
-    table = PLAYBOOK if playbook is None else playbook
-    segment = segment.astype("object").astype(str)
-    reason = reason.astype("object").where(reason.notna(), "").astype(str)
-    actions = np.full(len(segment), str(table["action"].iloc[-1]), dtype=object)
-    open_rows = np.ones(len(segment), dtype=bool)
-    for row in table.itertuples(index=False):
-        risky = churn_probability.to_numpy(dtype=float) >= getattr(
-            row, "min_churn_probability", 0.0
-        )
-        hit = open_rows & risky
-        hit &= segment.str.contains(row.segment, case=False, regex=True).to_numpy(dtype=bool)
-        hit &= reason.str.contains(row.reason, case=False, regex=True).to_numpy(dtype=bool)
-        actions[hit] = str(row.action)
-        open_rows &= ~hit
     return actions

@@ -375,22 +375,6 @@ def _query_totals(table: ir.Table, *, end: pd.Timestamp, since: pd.Timestamp) ->
     return {k: None if v is None or pd.isna(v) else v for k, v in row.items()}
 
 
-def _frame_totals(frame: pd.DataFrame, *, end: pd.Timestamp, since: pd.Timestamp) -> dict[str, Any]:
-    """Compute the totals of :func:`_query_totals` with pandas (faster on logs in memory)."""
-    dates, amount = frame[DATE], frame[AMOUNT]
-    before = (dates > end - 2 * _YEAR) & (dates <= end - _YEAR)
-    last = frame.groupby(CUSTOMER_ID)[DATE].max()
-    returning = frame[CUSTOMER_ID].isin(frame.loc[before, CUSTOMER_ID].unique())
-    return {
-        "log_customers": len(last),
-        "active_customers": int((last > since).sum()),
-        "revenue_12m": float(amount[dates > end - _YEAR].sum()),
-        "revenue_before": float(amount[before].sum()),
-        "revenue_kept": float(amount[(dates > end - _YEAR) & (dates <= end) & returning].sum()),
-        "first_before": dates[before].min() if before.any() else None,
-    }
-
-
 def _revenue_retention(totals: Mapping[str, Any], end: pd.Timestamp) -> float:
     """Revenue of the last year from last year's customers ÷ the revenue of the year before."""
     base, first = totals["revenue_before"] or 0.0, totals["first_before"]
@@ -413,10 +397,10 @@ def base_kpis(
     ----------
     transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
         Cleaned transactions up to ``observation_end`` (``customer_id``, ``date``,
-        ``amount``). A DataFrame is worked on with pandas; from anything else that
-        :func:`churnlab.engine.as_table` accepts only query results come back: one row
-        of totals and the distinct (customer, month) pairs of
-        :func:`active_base_retention`.
+        ``amount``). The totals come from one engine query (:func:`churnlab.engine.as_table`;
+        a DataFrame becomes an in-memory DuckDB table); from a log that is not a
+        DataFrame only query results come back: that row of totals and the distinct
+        (customer, month) pairs of :func:`active_base_retention`.
     customers : pandas.DataFrame
         The scoring pass's per-customer table (``clv``, ``revenue_at_risk``, ``action``).
     observation_end : pandas.Timestamp
@@ -444,9 +428,7 @@ def base_kpis(
     rates = monthly["retention_rate"].dropna().iloc[-12:]
     month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
     since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
-    totals = (_frame_totals if isinstance(log, pd.DataFrame) else _query_totals)(
-        log, end=observation_end, since=since
-    )
+    totals = _query_totals(as_table(log), end=observation_end, since=since)
     active = int(totals["active_customers"])
     no_action = pd.Series(False, index=customers.index)
     to_contact = customers["action"].notna() if "action" in customers else no_action

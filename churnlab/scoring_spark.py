@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab import config
-from churnlab.actions import recommended_action
+from churnlab.actions import recommended_actions
 from churnlab.classifier.model_features import _model_outputs
 from churnlab.classifier.pipeline import churn_labels
 from churnlab.classifier.sampled import classifier_for
@@ -166,12 +166,9 @@ def _actions(customers: pd.DataFrame, s: ScoringSettings, cuts: dict[str, float]
     listed &= customers["days_since_last_purchase"] > 1.5 * gap
     actions = pd.Series(pd.NA, index=customers.index, dtype="object")
     chosen = customers.loc[listed]
-    actions[listed] = [
-        recommended_action(seg, reason, churn_probability=p)
-        for seg, reason, p in zip(
-            chosen["segment"], chosen["reason_1"], chosen["churn_probability"], strict=True
-        )
-    ]
+    actions[listed] = recommended_actions(
+        chosen["segment"], chosen["reason_1"], chosen["churn_probability"]
+    )
     return actions
 
 
