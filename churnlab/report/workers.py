@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -116,10 +117,13 @@ def execute_notebook(
     config: ReportConfig,
     deadline: float | None,
     console: object,
+    sockets: str | None = None,
 ) -> None:
     """Run one notebook with papermill into ``executed``, within the run's deadline.
 
-    ``console`` is the stream for the per-cell progress bar (None: no bar).
+    ``console`` is the stream for the per-cell progress bar (None: no bar);
+    ``sockets`` the path prefix of the kernel's Unix sockets (None: a temporary
+    folder of its own).
     """
     import papermill
 
@@ -129,7 +133,7 @@ def execute_notebook(
         if remaining <= 0:
             raise RunTimeout
         cell_timeout = min(cell_timeout, remaining)
-    with inline_figures():
+    with inline_figures(), _kernel_sockets(sockets) as kernel_config:
         papermill.execute_notebook(
             str(plan.path),
             str(executed),
@@ -144,7 +148,35 @@ def execute_notebook(
             log_output=True,
             cwd=str(plan.path.parent),
             execution_timeout=None if math.isinf(cell_timeout) else max(1, math.ceil(cell_timeout)),
+            config=kernel_config,
         )
+
+
+@contextlib.contextmanager
+def _kernel_sockets(prefix: str | None):
+    """Yield the kernel manager's config: Unix sockets ``<prefix>-<n>`` where possible.
+
+    Over TCP, a kernel binds ports its manager picked and released a moment
+    before; two kernels starting at once (``--jobs 2``) can then race for the
+    same port, and one dies with "Address already in use" before replying to
+    ``kernel_info``. Sockets in a folder of the run's own cannot collide. The
+    connection file (with the kernel's key) goes beside them, as ``<prefix>.json``.
+    With no ``prefix``, both go in a temporary folder removed afterwards.
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        yield Config()
+    elif prefix is not None:
+        sockets = {"transport": "ipc", "ip": prefix, "connection_file": f"{prefix}.json"}
+        yield Config({"KernelManager": sockets})
+    else:  # a short path: a socket's address is limited to about 100 characters
+        with _socket_folder() as folder, _kernel_sockets(os.path.join(folder, "k")) as config:
+            yield config
+
+
+def _socket_folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="churnlab-kernels-")
 
 
 @contextlib.contextmanager
@@ -165,7 +197,7 @@ def inline_figures():
             os.environ["MPLBACKEND"] = saved
 
 
-def _child(plan: NotebookPlan, executed: Path, config: ReportConfig, deadline, log: Path, conn):
+def _child(plan: NotebookPlan, executed: Path, config: ReportConfig, deadline, log, sockets, conn):
     """Run one notebook in a child process; send back None or (message, cell, count)."""
     handler = logging.FileHandler(log, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -173,7 +205,7 @@ def _child(plan: NotebookPlan, executed: Path, config: ReportConfig, deadline, l
     papermill_log.addHandler(handler)
     papermill_log.setLevel(logging.INFO)
     try:
-        execute_notebook(plan, executed, config, deadline, None)
+        execute_notebook(plan, executed, config, deadline, None, sockets)
         conn.send(None)
     except BaseException as exc:  # every failure goes back to the parent as text
         failure = describe_failure(exc, plan, executed, config, deadline)
@@ -225,14 +257,16 @@ def run_in_parallel(
     waiting = list(enumerate(plans))
     running: dict[int, tuple] = {}
     failure: NotebookFailure | None = None
+    sockets = _socket_folder()  # the parent's: a stopped child cannot remove its own
     try:
         while waiting or running:
             while waiting and failure is None and len(running) < jobs:
                 index, plan = waiting.pop(0)
                 receive, send = context.Pipe(duplex=False)
+                sockets_of_child = os.path.join(sockets.name, str(index))
                 child = context.Process(
                     target=_child,
-                    args=(plan, executed(plan), config, deadline, log, send),
+                    args=(plan, executed(plan), config, deadline, log, sockets_of_child, send),
                     name=f"churnlab-{plan.name}",
                 )
                 child.start()
@@ -270,4 +304,6 @@ def run_in_parallel(
             stopped = describe_failure(exc, plans[index], executed(plans[index]), config, deadline)
             failure = failure or stopped
             done(index, stopped, time.monotonic() - begin)
+    finally:
+        sockets.cleanup()
     return failure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,9 +16,14 @@ import pytest
 from tests.report.conftest import write_notebook
 
 RECORD = "from churnlab.report import record_kpis\nrecord_kpis({name}={value})"
+# the transport the kernel was started with, from its own connection file
+TRANSPORT = (
+    "import json\nfrom ipykernel.connect import get_connection_file\n"
+    "with open(get_connection_file()) as f:\n    transport = json.load(f)['transport']"
+)
 
 
-def _report(tmp_path: Path, out: str, *extra: str) -> subprocess.Popen:
+def _report(tmp_path: Path, out: str, *extra: str, env: dict | None = None) -> subprocess.Popen:
     log = tmp_path / "log.csv"
     pd.DataFrame(
         {"customer_id": ["a", "b", "a"], "date": ["2024-01-01", "2024-01-05", "2024-02-01"],
@@ -27,7 +33,7 @@ def _report(tmp_path: Path, out: str, *extra: str) -> subprocess.Popen:
         [sys.executable, "-m", "churnlab.cli", "report", "--no-progress",
          "--notebooks-dir", str(tmp_path / "notebooks"), "--output-dir", str(tmp_path / out),
          "--data-source", str(log), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
 
 
@@ -42,7 +48,8 @@ def test_parallel_run_equals_the_sequential_one(tmp_path: Path) -> None:
     write_notebook(notebooks, "00-a", ["# A", RECORD.format(name="shared", value=1)])
     write_notebook(notebooks, "10-b", ["# B", "import time\ntime.sleep(2)", RECORD.format(
         name="shared", value=2)])  # fmt: skip
-    write_notebook(notebooks, "20-c", ["# C", RECORD.format(name="only_c", value=3)])
+    write_notebook(notebooks, "20-c", ["# C", TRANSPORT, RECORD.format(
+        name="only_c", value="transport")])  # fmt: skip
     for out, jobs in (("one", "1"), ("two", "2")):
         process = _report(tmp_path, out, "--jobs", jobs)
         _, stderr = process.communicate(timeout=300)
@@ -50,6 +57,9 @@ def test_parallel_run_equals_the_sequential_one(tmp_path: Path) -> None:
     one, two = _manifest(tmp_path / "one"), _manifest(tmp_path / "two")
     # KPIs merge in the run's order (10-b's value wins) even though 20-c ends first
     assert two["kpis"] == one["kpis"] and two["kpis"]["shared"] == 2
+    # Unix sockets, not TCP ports two kernels starting at once could race for (CI once
+    # saw 10-b's kernel die with "Address already in use" while 20-c's started)
+    assert two["kpis"]["only_c"] == "ipc"
     assert [n["status"] for n in two["notebooks"]] == ["succeeded"] * 3
     run = next(p for p in (tmp_path / "two").iterdir() if p.is_dir() and not p.is_symlink())
     assert {p.name for p in run.glob("*.html")} >= {"00-a.html", "10-b.html", "20-c.html"}
@@ -78,7 +88,9 @@ def test_a_stop_signal_stops_every_child(tmp_path: Path) -> None:
     notebooks = tmp_path / "notebooks"
     for name in ("00-slow", "10-slow"):
         write_notebook(notebooks, name, ["# Slow", "import time\ntime.sleep(300)"])
-    process = _report(tmp_path, "out", "--jobs", "2")
+    temporary = tmp_path / "tmp"  # where the kernels' sockets go
+    temporary.mkdir()
+    process = _report(tmp_path, "out", "--jobs", "2", env={**os.environ, "TMPDIR": str(temporary)})
     reports = tmp_path / "out"
     deadline = time.monotonic() + 120
     while len(list(reports.glob(".tmp-*/*-slow.ipynb"))) < 2:  # both notebooks running
@@ -95,3 +107,4 @@ def test_a_stop_signal_stops_every_child(tmp_path: Path) -> None:
     manifest = json.loads((failed / "manifest.json").read_text())
     assert manifest["error"]["notebook"] == "00-slow"
     assert {n["status"] for n in manifest["notebooks"]} == {"failed"}
+    assert not list(temporary.iterdir())  # the killed kernels' socket folder is gone
