@@ -88,8 +88,10 @@ def compare_transaction_models(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Cleaned transactions up to ``end``.
+    data : pandas.DataFrame, path or ibis.Table
+        Cleaned transactions up to ``end``: the whole log, or every purchase of a
+        random sample of customers (:func:`churnlab.scoring.training_log`), which
+        chooses as well as the whole base does.
     summary : pandas.DataFrame
         RFM summary of the whole log (the chosen model is refitted on it).
     end : pandas.Timestamp

@@ -38,10 +38,10 @@ from churnlab.actions import contact_list
 from churnlab.classifier.backtest import score_customers
 from churnlab.classifier.drivers import customer_reasons
 from churnlab.classifier.sampled import classifier_for
-from churnlab.config import AMOUNT, CUSTOMER_ID, DATE
+from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
-from churnlab.engine import as_table, execute, settle_floats
+from churnlab.engine import as_table, execute
 from churnlab.exceptions import ConfigError
 from churnlab.features.rfm import rfm_summary
 from churnlab.kpis import base_kpis
@@ -186,7 +186,8 @@ class ScoringResult:
     models : dict
         ``transaction`` (chosen, fitted on the whole log), ``spend``, ``classifier``,
         ``backtest`` (the classifier's backtest) and ``calibration`` (models fitted on
-        the calibration period, with ``split`` and ``holdout``).
+        the calibration period, with ``split``, ``calibration_end`` and, when they
+        were compared on a sample of customers, that sample's ``transactions``).
     """
 
     customers: pd.DataFrame
@@ -219,45 +220,22 @@ class _Stages:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-#: Seconds per day as a typed literal (Spark would read 86400.0 as a DECIMAL).
-_DAY_SECONDS = ibis.literal(86_400.0, type="float64")
+def purchase_gaps(features: pd.DataFrame) -> pd.DataFrame:
+    """Return total spend, whole days since the last purchase and the typical gap.
 
-
-def gaps_expr(table: ir.Table, now: pd.Timestamp) -> ir.Table:
-    """Return the Ibis expression of total spend, days since the last and typical gap.
-
-    One group-by over distinct purchase days: ``typical_gap_days`` is the span from
-    the first to the last purchase day over the number of gaps between them (the
-    mean gap), ``days_since_last_purchase`` counts whole days from the last
-    purchase day to ``now``.
+    Read off the current snapshot's behaviour features: ``days_since_last_purchase``
+    counts whole calendar days from the last purchase day to the snapshot, as the
+    reasons do, and ``typical_gap_days`` is the mean gap between purchase days
+    (NaN for a customer who bought on one day only).
     """
-    day = table[DATE].truncate("D")
-    days = table.group_by([CUSTOMER_ID, day.name("day")]).aggregate(spend=table[AMOUNT].sum())
-    seconds = days.day.epoch_seconds().cast("float64")
-    now_seconds = (now.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
-    per = days.group_by(CUSTOMER_ID).aggregate(
-        total_spend=days.spend.sum(), first=seconds.min(), last=seconds.max(), n=days.count()
+    return pd.DataFrame(
+        {
+            "total_spend": features["total_spend"],
+            "days_since_last_purchase": np.ceil(features["days_since_last"] - 1e-9),
+            "typical_gap_days": features["ipt_mean_days"],
+        },
+        index=features.index,
     )
-    span_days = (per["last"] - per["first"]) / _DAY_SECONDS
-    return per.select(
-        per[CUSTOMER_ID],
-        per.total_spend.cast("float64").name("total_spend"),
-        ((ibis.literal(now_seconds, type="float64") - per["last"]) / _DAY_SECONDS)
-        .round()
-        .cast("float64")
-        .name("days_since_last_purchase"),
-        ibis.ifelse(per.n > 1, span_days / (per.n - 1).cast("float64"), ibis.null())
-        .cast("float64")
-        .name("typical_gap_days"),
-    )
-
-
-def _gaps(table: ir.Table, now: pd.Timestamp) -> pd.DataFrame:
-    frame = execute(gaps_expr(table, now)).set_index(CUSTOMER_ID)
-    frame.index = frame.index.astype(str)
-    # only the sum depends on the order of addition; the day counts are exact
-    frame["total_spend"] = settle_floats(frame[["total_spend"]])["total_spend"]
-    return frame
 
 
 def training_log(table: ir.Table, customers: pd.Index, settings: ScoringSettings) -> ir.Table:
@@ -425,17 +403,20 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
     )
 
+    with stage("training_sample"):
+        training = training_log(table, summary.index, s)
     with stage("model_choice"):
         comparison, chosen, calibration = compare_transaction_models(
-            table, summary, end=end, settings=s
+            training, summary, end=end, settings=s
         )
         caveats += comparison.attrs["caveats"]
+        if training is not table:  # the tracking curve follows the customers compared
+            calibration["transactions"] = execute(training)
         transaction = chosen
         spend, spend_caveats = spend_model(summary, settings=s)
         caveats += spend_caveats
 
     with stage("classifier"):
-        training = training_log(table, summary.index, s)
         scored = score_customers(
             table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
             classifier=classifier_for(s), random_state=s.random_state, training=training,
@@ -447,7 +428,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         caveats += churn_caveats
 
     with stage("model_outputs"):
-        customers = summary.join(_gaps(table, now))
+        customers = summary.join(purchase_gaps(scored.features))
         healthy = model_health(transaction)[0]
         customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
         customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)

@@ -53,7 +53,7 @@ from churnlab.scoring import (
     ScoringSettings,
     _clv,
     at_risk_reasons,
-    gaps_expr,
+    purchase_gaps,
     training_log,
 )
 from churnlab.segments import SEGMENT_RULES, health_tiers
@@ -61,7 +61,6 @@ from churnlab.segments import SEGMENT_RULES, health_tiers
 __all__ = ["score_spark"]
 
 _SUMMARY = [FREQUENCY, RECENCY, T, MONETARY_VALUE]
-_GAPS = ["total_spend", "days_since_last_purchase", "typical_gap_days"]
 _PREFIX = "b__"
 _STRING_COLUMNS = {"segment", "health_tier", "reason_1", "reason_2", "reason_3", "action"}
 
@@ -91,9 +90,9 @@ def _fit_on_driver(table: ir.Table, end: pd.Timestamp, now: pd.Timestamp, s: Sco
     """Fit every model of the pass, as :func:`churnlab.scoring.score` does."""
     summary = rfm_summary(table, observation_end=end, time_unit=s.time_unit).sort_index()
     summary.index = summary.index.astype(str)
-    _, transaction, _ = compare_transaction_models(table, summary, end=end, settings=s)
-    spend, _ = spend_model(summary, settings=s)
     history = training_log(table, summary.index, s)
+    _, transaction, _ = compare_transaction_models(history, summary, end=end, settings=s)
+    spend, _ = spend_model(summary, settings=s)
     _, source, _, _ = choose_churn_source(history, transaction, end=end, settings=s)
 
     # the classifier's training snapshots, as churnlab.classifier.backtest.score_customers
@@ -190,7 +189,7 @@ def _score_rows(
     horizon = (
         s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
     )
-    customers = summary.join(settle_floats(raw[_GAPS].astype("float64")))
+    customers = summary.join(purchase_gaps(features))
     customers["p_alive"] = transaction.probability_alive(summary) if fitted["healthy"] else np.nan
     customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
     customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
@@ -297,12 +296,12 @@ def score_spark(transactions: Any, settings: ScoringSettings | None = None) -> A
         {f"{_PREFIX}{c}": c for c in behaviour.columns if c != CUSTOMER_ID}
     )
     rows = rfm_expr(table, observation_end=end, time_unit=s.time_unit)
-    rows = rows.join(gaps_expr(table, now), CUSTOMER_ID).join(behaviour, CUSTOMER_ID)
+    rows = rows.join(behaviour, CUSTOMER_ID)
     frame = _spark_frame(rows)
     n = frame.count()
     cut_row = frame.select(
-        F.percentile(F.coalesce(F.col("total_spend"), F.lit(0.0)), 1 - s.valuable_share),
-        F.percentile(F.col("typical_gap_days"), 0.5),
+        F.percentile(F.coalesce(F.col(f"{_PREFIX}total_spend"), F.lit(0.0)), 1 - s.valuable_share),
+        F.percentile(F.col(f"{_PREFIX}ipt_mean_days"), 0.5),
     ).first()
     cuts = {"spend": float(cut_row[0]), "gap": 30.0 if cut_row[1] is None else float(cut_row[1])}
     ranked = _ranked(frame, n)

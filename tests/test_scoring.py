@@ -120,7 +120,8 @@ def test_gaps_are_whole_days_from_the_purchase_days(result, log: pd.DataFrame) -
         customers["days_since_last_purchase"], (now - last).dt.days.loc[customers.index]
     )
     typical = ((last - first).dt.days / (n - 1)).where(n > 1).loc[customers.index]
-    np.testing.assert_allclose(customers["typical_gap_days"], typical, rtol=1e-12)
+    # aggregates keep 12 significant digits (churnlab.engine.settle_floats)
+    np.testing.assert_allclose(customers["typical_gap_days"], typical, rtol=1e-11)
     spend = log.groupby("customer_id")["amount"].sum().loc[customers.index]
     np.testing.assert_allclose(customers["total_spend"], spend, rtol=1e-12)
 

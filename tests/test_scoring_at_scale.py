@@ -8,6 +8,7 @@ import pytest
 
 from churnlab.classifier.drivers import customer_reasons
 from churnlab.engine import as_table, execute
+from churnlab.report import model_pages, narrative
 from churnlab.scoring import ScoringSettings, at_risk_reasons, score, training_log
 
 
@@ -76,6 +77,21 @@ def test_the_sampled_pass_scores_every_customer(sampled, log: pd.DataFrame) -> N
     assert training.index.get_level_values("customer_id").nunique() <= 400
     backtest = sampled.models["backtest"]
     assert backtest.test_features.index.nunique() <= 400
+
+
+def test_the_purchase_models_are_compared_on_the_sample(sampled) -> None:
+    calibration = sampled.models["calibration"]
+    compared = calibration["transactions"]["customer_id"].astype(str).unique()
+    assert len(compared) == 400
+    assert set(calibration["split"].index.astype(str)) <= set(compared)
+    # the chosen model is refitted on every customer
+    assert sampled.models["transaction"].n_customers_ == len(sampled.customers)
+    text = narrative.model_choice_text(sampled).data
+    base = len(sampled.customers)  # the customers with a purchase in the log
+    assert f"random sample of 400 of the {base:,} customers" in text, text
+    tracking = model_pages.holdout(sampled).tracking
+    # the tracking curve follows the compared customers: their repeat purchases, not the base's
+    assert tracking["actual"].iloc[-1] < 0.6 * (sampled.customers["frequency"].sum())
 
 
 def test_reasons_are_given_to_customers_at_risk_only(sampled) -> None:

@@ -68,7 +68,7 @@ def holdout(result: ScoringResult) -> HoldoutReport:
     return holdout_report(
         calibration["models"][chosen],
         calibration["split"],
-        transactions=result.transactions,
+        transactions=calibration.get("transactions", result.transactions),
         calibration_end=calibration["calibration_end"],
         observation_end=result.kpis["observation_end"],
     )

@@ -148,6 +148,12 @@ def model_choice_text(result: ScoringResult) -> Markdown:
         text += f": the lowest error among the healthy ones ({', '.join(unhealthy)} not)."
     else:
         text += ": the lowest error."
+    sample, base = result.settings.training_customers, len(result.customers)
+    if base > sample:  # as churnlab.scoring.training_log decides
+        text += (
+            f" The back-test uses every purchase of a random sample of {sample:,} of the "
+            f"{base:,} customers; the chosen model is then fitted on all of them."
+        )
     return Markdown(text)
 
 
