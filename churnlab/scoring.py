@@ -320,12 +320,17 @@ def at_risk_reasons(
     """
     risk = churn_probability.reindex(features.index).to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
-        at_risk = features[risk >= min_churn_probability]
-    out = pd.DataFrame(index=features.index, columns=list(REASON_COLUMNS), dtype="string")
-    if len(at_risk):
+        selected = risk >= min_churn_probability
+    out = pd.DataFrame(index=features.index)
+    explained = None
+    if selected.any():
+        at_risk = features[selected]
         explained = customer_reasons(classifier, at_risk, reference=reference, currency=currency)
-        for column in REASON_COLUMNS:
-            out.loc[at_risk.index, column] = explained[column].replace("", pd.NA)
+    for column in REASON_COLUMNS:
+        texts = np.full(len(features), None, dtype=object)
+        if explained is not None:
+            texts[selected] = explained[column].to_numpy(dtype=object)
+        out[column] = pd.array(np.where(texts == "", None, texts), dtype="string")
     return out
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from churnlab.classifier.phrases import REASONS, reason_text, risky_mask
+from churnlab.classifier.phrases import REASONS, reason_texts, risky_mask
 from churnlab.classifier.tree_effects import tree_effects
 from churnlab.exceptions import DataValidationError
 
@@ -176,11 +176,7 @@ def customer_reasons(
             feature, middle = columns[feature_index], typical.iloc[feature_index]
             # phrase each distinct value once (counts and days repeat across customers)
             distinct, where = np.unique(values[at, feature_index], return_inverse=True)
-            phrases = np.array(
-                [reason_text(feature, v, middle, currency=currency) for v in distinct],
-                dtype=object,
-            )
-            texts[at] = phrases[where]
+            texts[at] = reason_texts(feature, distinct, middle, currency=currency)[where]
         out[f"reason_{k + 1}"] = texts
         out[f"feature_{k + 1}"] = np.where(has, np.asarray(columns, dtype=object)[safe], "")
         out[f"effect_{k + 1}"] = np.where(has, effects[rows, safe], np.nan)

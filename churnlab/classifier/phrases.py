@@ -35,6 +35,7 @@ __all__ = [
     "Reason",
     "is_risky",
     "reason_text",
+    "reason_texts",
     "risky_mask",
     "theme_label",
 ]
@@ -227,17 +228,36 @@ def reason_text(feature: str, value: float, typical: float, *, currency: str = "
     str
         "" when the feature is not given as a reason.
     """
+    value = np.nan if value is None else value
+    return str(reason_texts(feature, np.array([value], dtype=float), typical, currency=currency)[0])
+
+
+def reason_texts(
+    feature: str, values: np.ndarray, typical: float, *, currency: str = ""
+) -> np.ndarray:
+    """Return :func:`reason_text` of many values of one feature (an object array).
+
+    The checks (missing value, the bound of :attr:`Reason.beyond`) are vectorised;
+    only the sentences themselves are written one by one.
+    """
+    values = np.asarray(values, dtype=float)
+    out = np.full(values.shape, "", dtype=object)
     reason = REASONS.get(feature)
     if reason is None:
-        return ""
-    if value is None or pd.isna(value):
-        return MISSING_REASONS.get(feature, "")
-    if reason.beyond is not None and not (
-        value > reason.beyond if reason.risky == "high" else value < reason.beyond
-    ):
-        return ""
-    typical = float(typical) if pd.notna(typical) else np.nan
-    return reason.say(float(value), typical, lambda amount: format_money(amount, currency))
+        return out
+    missing = np.isnan(values)
+    out[missing] = MISSING_REASONS.get(feature, "")
+    said = ~missing
+    if reason.beyond is not None:
+        said &= values > reason.beyond if reason.risky == "high" else values < reason.beyond
+    middle = float(typical) if pd.notna(typical) else np.nan
+    say = reason.say
+
+    def money(amount: float) -> str:
+        return format_money(amount, currency)
+
+    out[said] = [say(v, middle, money) for v in values[said].tolist()]
+    return out
 
 
 def theme_label(feature: str) -> str:

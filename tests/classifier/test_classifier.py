@@ -6,12 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from churnlab.classifier.backtest import backtest, backtest_cutoffs
-from churnlab.classifier.drivers import customer_reasons, permutation_drivers, reason_text
+from churnlab.classifier.drivers import customer_reasons, permutation_drivers
 from churnlab.classifier.metrics import (
     evaluate_churn_scores,
     expected_calibration_error,
     lift_table,
 )
+from churnlab.classifier.phrases import reason_text
 from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
 from churnlab.exceptions import ConfigError, DataValidationError, ModelNotFittedError
 

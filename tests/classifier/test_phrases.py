@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from churnlab.classifier.phrases import REASONS, is_risky, reason_text, risky_mask
+from churnlab.classifier.phrases import REASONS, is_risky, reason_text, reason_texts, risky_mask
 
 
 def test_money_reasons_are_in_the_run_currency():
@@ -78,3 +78,17 @@ def test_risky_mask_matches_is_risky_cell_by_cell():
         [is_risky(c, v, t) for c, v, t in zip(columns, row, typical, strict=True)] for row in values
     ]
     assert mask.tolist() == expected == [[True, True, True, False, False], [False] * 5]
+
+
+def test_many_values_of_one_feature_are_phrased_at_once():
+    texts = reason_texts("p_alive", np.array([0.3, 0.96, np.nan]), 0.9)
+    assert list(texts) == [
+        "their buying pattern suggests they may have stopped (30% chance they are still a "
+        "customer)",
+        "",  # past the bound: no sign of having stopped
+        "",
+    ]
+    gaps = reason_texts("ipt_mean_days", np.array([np.nan, 44.6]), 30.0)
+    assert list(gaps) == ["has bought on only one day so far",
+                          "buys every 45 days on average (typically 30)"]  # fmt: skip
+    assert list(reason_texts("monetary_value", np.array([0.0]), 228.0)) == [""]

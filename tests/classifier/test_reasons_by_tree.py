@@ -22,7 +22,11 @@ class _OnlyProbabilities:
         return self.model.churn_probability(X)
 
 
-@pytest.fixture(scope="module", params=[7, 31], ids=["decision tables", "large trees"])
+@pytest.fixture(
+    scope="module",
+    params=[(7, False), (31, False), (7, True)],
+    ids=["decision tables", "large trees", "three calibrated folds"],
+)
 def fitted(request: pytest.FixtureRequest) -> tuple[ChurnClassifier, pd.DataFrame]:
     rng = np.random.default_rng(4)
     n = 1_500
@@ -37,9 +41,12 @@ def fitted(request: pytest.FixtureRequest) -> tuple[ChurnClassifier, pd.DataFram
         index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
     )
     risk = X["days_since_last"] / 60 - X["orders_last"] / 2 + rng.normal(0, 0.7, n)
-    # 7 leaves (6 splits) take the decision-table path, 31 leaves the re-scoring path
-    model = ChurnClassifier(random_state=0, max_iter=40, max_leaf_nodes=request.param)
+    # 7 leaves (6 splits) take the decision-table path, 31 leaves the re-scoring path;
+    # with ensemble=True the calibrated probabilities of three fold models are averaged
+    leaves, ensemble = request.param
+    model = ChurnClassifier(random_state=0, max_iter=40, max_leaf_nodes=leaves, ensemble=ensemble)
     model.fit(X, risk > 0)
+    assert len(model.model_.calibrated_classifiers_) == (3 if ensemble else 1)
     return model, X
 
 
