@@ -232,12 +232,22 @@ def settle_floats(frame: pd.DataFrame, *, digits: int = SIGNIFICANT_DIGITS) -> p
     pandas.DataFrame
         A copy with float columns rounded; other columns unchanged.
     """
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+    if len(floats) == frame.shape[1]:  # one block: no copy column by column
+        values = frame.to_numpy(dtype="float64", copy=True)
+        out = pd.DataFrame(_settle(values, digits), index=frame.index, columns=frame.columns)
+        out.attrs = dict(frame.attrs)
+        return out
     out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column].dtype):
-            values = out[column].to_numpy(dtype="float64", copy=True)
-            finite = np.isfinite(values) & (values != 0)
-            scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(values[finite]))))
-            values[finite] = np.round(values[finite] * scale) / scale
-            out[column] = values
+    for column in floats:
+        out[column] = _settle(out[column].to_numpy(dtype="float64", copy=True), digits)
     return out
+
+
+def _settle(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round ``values`` in place to ``digits`` significant digits (zeros and NaN kept)."""
+    finite = np.isfinite(values) & (values != 0)
+    kept = values[finite]
+    scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(kept))))
+    values[finite] = np.round(kept * scale) / scale
+    return values

@@ -43,7 +43,8 @@ from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
 from churnlab.engine import as_table, execute
 from churnlab.exceptions import ConfigError
-from churnlab.features.rfm import rfm_summary
+from churnlab.features.behaviour import behaviour_features
+from churnlab.features.rfm import check_log, summary_from_snapshot
 from churnlab.kpis import base_kpis
 from churnlab.model_choice import (
     choose_churn_source,
@@ -402,8 +403,12 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
     now = end.normalize() + pd.Timedelta(days=1)
     caveats: list[str] = []
     with stage("rfm"):
-        summary = rfm_summary(table, observation_end=end, time_unit=s.time_unit).sort_index()
-        summary.index = summary.index.astype(str)
+        check_log(table, where="the scoring pass")
+        # the snapshot now holds the RFM summary too: one query over the log, not two
+        current = behaviour_features(table, cutoff=now, time_unit=s.time_unit)
+        summary = summary_from_snapshot(
+            current, observation_end=end, cutoff=now, time_unit=s.time_unit
+        )
     horizon = (
         s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
     )
@@ -425,6 +430,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         scored = score_customers(
             table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
             classifier=classifier_for(s), random_state=s.random_state, training=training,
+            current=current,
         )  # fmt: skip
     with stage("backtest"):
         churn_table, source, backtest, churn_caveats = choose_churn_source(

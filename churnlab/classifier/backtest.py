@@ -225,6 +225,7 @@ def score_customers(
     classifier: Any = None,
     random_state: int | None = None,
     training: Any = None,
+    current: pd.DataFrame | None = None,
 ) -> ScoringResult:
     """Fit the classifier on the most recent complete label windows and score customers now.
 
@@ -258,6 +259,10 @@ def score_customers(
         The log the training snapshots and labels come from, e.g. the whole history
         of a random sample of customers on a large base; default ``transactions``.
         Every customer of ``transactions`` is scored either way.
+    current : pandas.DataFrame, optional
+        The behaviour features at ``cutoff`` when they are already computed
+        (:func:`~churnlab.features.behaviour.behaviour_features` of ``transactions``
+        with this ``time_unit`` and ``returns``).
 
     Returns
     -------
@@ -284,7 +289,9 @@ def score_customers(
     keys = [str(at.date()) for at in sorted(starts)]
     train_x = pd.concat(xs, keys=keys, names=["cutoff"])
     train_y = pd.concat(ys, keys=keys, names=["cutoff"])
-    current = model_features(transactions, cutoff=now, spend_model=spend_model, **options)
+    current = model_features(
+        transactions, cutoff=now, spend_model=spend_model, behaviour=current, **options
+    )
     model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
     model.fit(train_x, train_y)
     probability = model.churn_probability(current.reindex(columns=train_x.columns))

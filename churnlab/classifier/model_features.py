@@ -86,6 +86,7 @@ def model_features(
     spend_model: Any = None,
     model_horizon: float | None = None,
     clv_horizon: int = 12,
+    behaviour: pd.DataFrame | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Behaviour features plus the purchase models' view of each customer.
@@ -109,6 +110,9 @@ def model_features(
         Horizon of ``expected_purchases`` in ``time_unit`` periods; default 3 months.
     clv_horizon : int, default 12
         CLV horizon in months.
+    behaviour : pandas.DataFrame, optional
+        The behaviour features at ``cutoff`` when they are already computed (with
+        the same ``time_unit``, ``returns`` and ``options``); not queried again.
     **options
         Further options of :func:`~churnlab.features.behaviour.behaviour_features`.
 
@@ -117,8 +121,12 @@ def model_features(
     pandas.DataFrame
         Indexed by customer_id.
     """
-    features = behaviour_features(
-        transactions, cutoff=cutoff, time_unit=time_unit, returns=returns, **options
+    features = (
+        behaviour
+        if behaviour is not None
+        else behaviour_features(
+            transactions, cutoff=cutoff, time_unit=time_unit, returns=returns, **options
+        )
     )
     if transaction_model is None:
         return features

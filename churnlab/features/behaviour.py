@@ -234,7 +234,8 @@ def behaviour_features(
             f"behaviour_features needs column(s) {', '.join(map(repr, missing))}; the data has "
             f"{', '.join(map(repr, table.columns))}. Load it with churnlab.data.load_transactions."
         )
-    frame = execute(_behaviour_query(table, stamp, time_unit, trend_days))
+    # sorted by the engine, in parallel: the index is then in order already
+    frame = execute(_behaviour_query(table, stamp, time_unit, trend_days).order_by(CUSTOMER_ID))
     if frame.empty:
         raise DataValidationError(
             f"No purchase happens before cutoff {stamp.date()}, so there is nothing to "
@@ -313,12 +314,11 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
         The columns of :func:`behaviour_features` (without the returns columns), in
         the order of ``frame``.
     """
-    frame = frame.copy()
-    frame.index = frame.index.astype(str)
-    frame = frame.astype("float64")
     rfm_columns = ["frequency", "recency", "T", "monetary_value"]
-    features = frame[[f"_rfm_{c}" for c in rfm_columns]].set_axis(rfm_columns, axis=1)
-    features = settle_floats(features).join(frame.drop(columns=[f"_rfm_{c}" for c in rfm_columns]))
+    rfm = [f"_rfm_{c}" for c in rfm_columns]
+    others = [c for c in frame.columns if c not in rfm]
+    values = frame[rfm + others].to_numpy(dtype="float64")
+    features = pd.DataFrame(values, index=frame.index.astype(str), columns=rfm_columns + others)
     features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
     features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
     features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
@@ -327,7 +327,9 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
     if "n_lines" in features:
         features["product_diversity"] = features["n_products"] / features["n_lines"]
         features = features.drop(columns="n_lines")
-    features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
+    values = features.to_numpy()
+    values[np.isinf(values)] = np.nan
+    features = settle_floats(pd.DataFrame(values, index=features.index, columns=features.columns))
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit
     features.attrs["cutoff"] = str(parse_date(cutoff, name="cutoff"))

@@ -25,6 +25,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from churnlab import engine as _engine
@@ -32,7 +33,13 @@ from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, MONETARY_VALUE
 from churnlab.data.validation import parse_date, require_columns
 from churnlab.exceptions import ConfigError, DataValidationError
 
-__all__ = ["calibration_holdout_split", "rfm_expr", "rfm_summary"]
+__all__ = [
+    "calibration_holdout_split",
+    "check_log",
+    "rfm_expr",
+    "rfm_summary",
+    "summary_from_snapshot",
+]
 
 TIME_UNITS = ("D", "W", "M")
 _PERIOD = "_period"
@@ -283,6 +290,71 @@ def rfm_summary(
         )
     expr = _summary_expr(table, end=end, time_unit=time_unit, monetary=monetary)
     return _to_frame(expr, time_unit)
+
+
+def check_log(transactions: Any, *, where: str = "the log") -> dict[str, Any]:
+    """Check a log as :func:`rfm_summary` does, in one pass, and return its profile.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path, glob or ibis.Table
+        Columns ``customer_id``, ``date`` and ``amount``.
+    where : str
+        Who asks, for the messages.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``first`` and ``last`` purchase and the null counts.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, no rows or missing values.
+    """
+    return _profile(_prepare(transactions, monetary=True, where=where), where=where)
+
+
+def summary_from_snapshot(
+    features: pd.DataFrame, *, observation_end: Any, cutoff: Any, time_unit: str
+) -> pd.DataFrame:
+    """Return the RFM summary at ``observation_end`` from a snapshot's RFM columns.
+
+    The behaviour features at ``cutoff`` hold the RFM summary of the purchases before
+    it (:func:`churnlab.features.behaviour.behaviour_features`). When no purchase
+    falls after ``observation_end`` and before ``cutoff``, frequency, recency and
+    monetary value are the same at both dates, and T differs by the whole periods
+    between their period starts; this gives :func:`rfm_summary`'s numbers without a
+    second query over the log. T is rebuilt from its whole count of days (weeks are
+    days / 7), so it is the same float the query gives.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Snapshot at ``cutoff`` with ``frequency``, ``recency``, ``T`` and
+        ``monetary_value`` in ``time_unit``.
+    observation_end, cutoff : date-like
+        The summary's end and the snapshot's cutoff (after it).
+    time_unit : {"D", "W", "M"}
+        Unit of the snapshot's RFM columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`rfm_summary`, in the order of ``features``.
+    """
+    time_unit = _check_time_unit(time_unit)
+    end = parse_date(observation_end, name="observation_end")
+    later = parse_date(cutoff, name="cutoff")
+    per_period = 7 if time_unit == "W" else 1  # base units (days, or months) per period
+    shift = round(_span(_period_start(later, time_unit), _period_start(end, time_unit), time_unit)
+                  * per_period)  # fmt: skip
+    summary = features[[FREQUENCY, RECENCY, T, MONETARY_VALUE]].copy()
+    counts = np.round(summary[T].to_numpy(dtype="float64") * per_period) - shift
+    summary[T] = counts / per_period
+    summary = _engine.settle_floats(summary)
+    summary.attrs = {"time_unit": time_unit}
+    return summary
 
 
 def calibration_holdout_split(
