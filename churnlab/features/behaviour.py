@@ -63,6 +63,12 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "clv": "customer lifetime value over the CLV horizon",
 }
 
+#: Columns that sum or average floats (see :func:`churnlab.engine.settle_floats`).
+_ORDER_DEPENDENT = (
+    "monetary_value", "total_spend", "avg_order_value", "spend_last", "spend_prev",
+    "avg_basket_lines", "avg_basket_items", "ipt_mean_days", "ipt_std_days",
+)  # fmt: skip
+
 # typed literals: Spark reads an untyped 86400.0 as a DECIMAL and rounds the quotient
 # to 8 decimals; as doubles both backends give the same days
 _SECONDS_PER_DAY = ibis.literal(86_400.0, type="float64")
@@ -319,6 +325,10 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
     others = [c for c in frame.columns if c not in rfm]
     values = frame[rfm + others].to_numpy(dtype="float64")
     features = pd.DataFrame(values, index=frame.index.astype(str), columns=rfm_columns + others)
+    # only sums and means of floats depend on the engine's order of addition; the rest
+    # (counts, extremes, whole periods) and what is derived from settled values do not
+    summed = [c for c in _ORDER_DEPENDENT if c in features.columns]
+    features[summed] = settle_floats(features[summed])
     features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
     features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
     features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
@@ -329,7 +339,7 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
         features = features.drop(columns="n_lines")
     values = features.to_numpy()
     values[np.isinf(values)] = np.nan
-    features = settle_floats(pd.DataFrame(values, index=features.index, columns=features.columns))
+    features = pd.DataFrame(values, index=features.index, columns=features.columns)
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit
     features.attrs["cutoff"] = str(parse_date(cutoff, name="cutoff"))
