@@ -88,6 +88,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         help="read 05/01/2024 as 1 May",
     )
     group.add_argument("--encoding", help="text encoding of a CSV, e.g. latin-1")
+    group.add_argument("--sep", help="column separator of a CSV, e.g. ';' ('\\t' for a tab)")
+    group.add_argument("--decimal", help="decimal mark of a CSV's numbers, e.g. ','")
     group.add_argument("--sheet", help="Excel sheet name (or its position, 0 = first)")
     group.add_argument("--timezone", help="time zone of the dates, e.g. Europe/London")
     group.add_argument("--currency", help="ISO code of the amounts, e.g. EUR")

@@ -48,6 +48,8 @@ SOURCE_OPTIONS = (
     "date_format",
     "dayfirst",
     "encoding",
+    "sep",
+    "decimal",
     "sheet",
     "timezone",
 )

@@ -102,3 +102,11 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert "'sample_customers' must be >= 0" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_separator_and_decimal_mark_reach_the_run(tmp_path: Path) -> None:
+    config = _config("--data-source", "x.csv", "--output-dir", str(tmp_path),
+                     "--sep", "\\t", "--decimal", ",")  # fmt: skip
+    assert config.data["sep"] == "\t" and config.data["decimal"] == ","
+    with pytest.raises(ConfigError, match="must be the one character"):
+        _config("--data-source", "x.csv", "--output-dir", str(tmp_path), "--sep", ";;")

@@ -69,3 +69,33 @@ def test_error_lines_are_bounded(tmp_path: Path) -> None:
     done = _churnlab("score", path.name, "-o", "out.csv", cwd=tmp_path)
     assert done.returncode == 3
     assert len(done.stderr) < 3_000
+
+
+def test_a_european_csv_is_read_with_the_options_the_error_names(tmp_path: Path) -> None:
+    # ';'-separated, decimal commas, day-first dates and German column names, as Excel
+    # writes a CSV in much of Europe
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for c in range(300):
+        start = int(rng.integers(0, 200))
+        for d in start + np.cumsum(rng.exponential(40, size=int(rng.integers(1, 12)))).astype(int):
+            day = pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(min(d, 700)))
+            amount = f"{rng.gamma(2, 25):.2f}".replace(".", ",")
+            rows.append(f"K{c:04d};{day:%d.%m.%Y};{amount}")
+    path = tmp_path / "umsatz.csv"
+    path.write_text("Kunde;Datum;Betrag\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    mapping = ["--customer-id", "Kunde", "--date", "Datum", "--amount", "Betrag", "--dayfirst"]
+    refused = _churnlab("score", path.name, "-o", "out.csv", *mapping, cwd=tmp_path)
+    assert refused.returncode == 3 and "--sep ';'" in refused.stderr, refused.stderr
+    done = _churnlab("score", path.name, "-o", "out.csv", *mapping, "--sep", ";",
+                     "--decimal", ",", "--currency", "EUR", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    scores = pd.read_csv(tmp_path / "out.csv")
+    assert len(scores) == 300 and scores["clv"].notna().all()
+    spend = pd.read_csv(path, sep=";", decimal=",").groupby("Kunde")["Betrag"].sum()
+    assert np.allclose(
+        scores.set_index("customer_id")["total_spend"], spend.loc[scores["customer_id"]]
+    )

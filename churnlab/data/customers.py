@@ -101,19 +101,20 @@ class LoadedCustomers(NamedTuple):
     dropped: pd.DataFrame
 
 
-def _read_options(source: object, *, encoding: str | None, sheet: object) -> dict[str, object]:
-    """Turn ``encoding``/``sheet`` into pandas reader options for a CSV or Excel path."""
+def _read_options(source: object, *, text: dict[str, str], sheet: object) -> dict[str, object]:
+    """Turn ``sheet`` and the text options (encoding, sep, decimal) into pandas options."""
     name = os.fspath(source).lower() if isinstance(source, str | os.PathLike) else ""
     is_csv = ".csv" in name or name.endswith((".txt", ".tsv"))
     is_excel = name.endswith((".xlsx", ".xlsm", ".xls"))
     options: dict[str, object] = {}
-    if encoding is not None:
+    for option, value in text.items():
         if not is_csv:
             raise ConfigError(
-                f"load_customers: encoding={encoding!r} applies to CSV files only, but the "
-                "source is not a CSV path. Drop encoding= for DataFrames, Parquet and Excel."
+                f"load_customers: {option}={value!r} applies to CSV files only, but the "
+                f"source is not a CSV path. Drop {option}= for DataFrames, Parquet and Excel "
+                f"(CLI: drop --{option})."
             )
-        options["encoding"] = encoding
+        options[option] = value
     if sheet is not None:
         if not is_excel:
             raise ConfigError(
@@ -207,6 +208,8 @@ def load_customers(
     date_format: str | None = None,
     dayfirst: bool | None = None,
     encoding: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
     sheet: str | int | None = None,
     timezone: str | None = None,
 ) -> LoadedCustomers:
@@ -255,6 +258,8 @@ def load_customers(
         the option to pass.
     encoding : str, optional
         Text encoding of a CSV file, e.g. ``"latin-1"``.
+    sep, decimal : str, optional
+        Column separator (e.g. ``";"``) and decimal mark (``","``) of a CSV file.
     sheet : str or int, optional
         Sheet of an Excel workbook.
     timezone : str, optional
@@ -270,7 +275,8 @@ def load_customers(
     ------
     ConfigError
         Incomplete or contradictory column mapping, an unknown ``tenure_unit``, a bad
-        ``observation_end``, or ``encoding``/``sheet`` for a source they do not apply to.
+        ``observation_end``, or ``encoding``/``sep``/``decimal``/``sheet`` for a source
+        they do not apply to.
     DataValidationError
         Missing columns, an empty source, no usable id, start date, tenure or churn
         flag at all, non-numeric tenure or revenue, day/month dates that read both
@@ -279,11 +285,13 @@ def load_customers(
     where = "load_customers"
     _check_mapping(start=start, end=end, tenure=tenure, churned=churned)
     reading = {"date_format": date_format, "dayfirst": dayfirst, "timezone": timezone}
-    source_options({"customer_id": customer_id, **reading, "encoding": encoding, "sheet": sheet})
+    text = {"encoding": encoding, "sep": sep, "decimal": decimal}
+    checked = source_options({"customer_id": customer_id, **reading, **text, "sheet": sheet})
+    text = {k: checked[k] for k in text if k in checked}
     days = period_days(tenure_unit, name="tenure_unit")
     cutoff = None if observation_end is None else _cutoff(observation_end, **reading)
     source_name = describe_source(source)
-    options = _read_options(source, encoding=encoding, sheet=sheet)
+    options = _read_options(source, text=text, sheet=sheet)
     raw = read_source(source, id_columns=[customer_id], read_options=options)
     if customer_id not in raw.columns and customer_id in raw.index.names:
         raw = raw.reset_index()

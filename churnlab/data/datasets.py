@@ -246,8 +246,8 @@ def load_source(
         :func:`~churnlab.data.load_transactions`: the column mapping
         (``customer_id``, ``date``, ``amount``, ``quantity``, ``price``,
         ``order_id``, ``product_id``) and ``date_format``, ``dayfirst``,
-        ``encoding``, ``sheet``, ``timezone``. ``None`` means "not set". They
-        apply to your own files only, not to the bundled datasets.
+        ``encoding``, ``sep``, ``decimal``, ``sheet``, ``timezone``. ``None`` means
+        "not set". They apply to your own files only, not to the bundled datasets.
 
     Returns
     -------

@@ -142,6 +142,8 @@ def load_transactions(
     date_format: str | None = None,
     dayfirst: bool | None = None,
     encoding: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
     sheet: str | int | None = None,
     timezone: str | None = None,
     read_options: dict[str, Any] | None = None,
@@ -182,6 +184,11 @@ def load_transactions(
         month-first (False: 1 May).
     encoding : str, optional
         Text encoding of a CSV file, e.g. ``"latin-1"`` or ``"utf-16"``; UTF-8 by default.
+    sep : str, optional
+        Column separator of a CSV file, e.g. ``";"`` (``"tab"`` for a tab); a comma
+        by default, and a file that evidently uses another one is refused with its name.
+    decimal : str, optional
+        Decimal mark of a CSV file's numbers: ``","`` for ``12,50``.
     sheet : str or int, optional
         Excel sheet to read, by name or position (0 = first); required when the
         workbook has more than one sheet.
@@ -221,6 +228,8 @@ def load_transactions(
             "date_format": date_format,
             "dayfirst": dayfirst,
             "encoding": encoding,
+            "sep": sep,
+            "decimal": decimal,
             "sheet": sheet,
             "timezone": timezone,
         }
@@ -236,6 +245,8 @@ def load_transactions(
         read_options=read_options,
         encoding=options.get("encoding"),
         sheet=options.get("sheet"),
+        sep=options.get("sep"),
+        decimal=options.get("decimal"),
     )
     named = [n for n in raw.index.names if n is not None]
     raw = raw.reset_index(drop=not named)

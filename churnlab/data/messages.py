@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 
@@ -44,5 +45,9 @@ def option_hint(name: str, value: object) -> str:
     flag = "--" + name.replace("_", "-")
     if value is True:
         return f"{name}=True (CLI: {flag})"
-    shown = f"'{value}'" if isinstance(value, str) and (" " in value or "%" in value) else value
+    shown = value
+    if value == "\t":
+        shown = "'\\t'"  # what a shell user types for a tab
+    elif isinstance(value, str) and (shlex.quote(value) != value or " " in value or "%" in value):
+        shown = f"'{value}'"  # quoted for the shell: ';' would end the command
     return f"{name}={value!r} (CLI: {flag} {shown})"

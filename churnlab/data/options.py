@@ -41,9 +41,11 @@ def source_options(mapping: Mapping[str, object] | None = None) -> dict[str, Any
         the column mapping (``customer_id``, ``date``, ``amount``, ``quantity``,
         ``price``, ``order_id``, ``product_id``: column names) and the reading
         options ``date_format`` (a strftime format such as ``"%d/%m/%Y"``),
-        ``dayfirst`` (bool), ``encoding`` (e.g. ``"latin-1"``), ``sheet`` (an
-        Excel sheet name, or its position as an int) and ``timezone`` (an IANA
-        zone such as ``"Europe/London"``).
+        ``dayfirst`` (bool), ``encoding`` (e.g. ``"latin-1"``), ``sep`` (the
+        column separator of a CSV, e.g. ``";"``; ``"tab"`` means a tab),
+        ``decimal`` (``","`` for decimal commas), ``sheet`` (an Excel sheet name,
+        or its position as an int) and ``timezone`` (an IANA zone such as
+        ``"Europe/London"``).
 
     Returns
     -------
@@ -55,8 +57,10 @@ def source_options(mapping: Mapping[str, object] | None = None) -> dict[str, Any
     ------
     ConfigError
         For an unknown name (with the closest known one), a value of the wrong
-        type, a format without ``%`` codes, an unknown encoding or time zone, or
-        both ``date_format`` and ``dayfirst``.
+        type, a format without ``%`` codes, an unknown encoding or time zone, a
+        separator that is not one character, a decimal mark other than ``","``
+        and ``"."`` (or equal to the separator), or both ``date_format`` and
+        ``dayfirst``.
     """
     given = dict(mapping or {})
     unknown = [str(k) for k in given if k not in config.SOURCE_OPTIONS]
@@ -89,6 +93,9 @@ def source_options(mapping: Mapping[str, object] | None = None) -> dict[str, Any
                 if value < 0:
                     raise ConfigError(f"sheet must be 0 (the first sheet) or more, got {value}.")
                 value = int(value)
+        elif name == "sep":
+            tab = value in ("\t", "\\t", "tab")  # a shell passes --sep '\t' as two characters
+            value = "\t" if tab else _check_string(name, value)
         else:
             value = _check_string(name, value)
         out[name] = value
@@ -116,6 +123,23 @@ def _check_reading_options(options: dict[str, Any]) -> None:
                 f"encoding={options['encoding']!r} is not a known text encoding. Use e.g. "
                 "'utf-8', 'latin-1', 'cp1252' or 'utf-16' (CLI: --encoding latin-1)."
             ) from None
+    sep, decimal = options.get("sep"), options.get("decimal")
+    if sep is not None and (len(sep) != 1 or sep.isalnum() or sep in "\"'"):
+        raise ConfigError(
+            f"sep={sep!r} must be the one character between a CSV's columns, e.g. ';', '|' "
+            "or a tab (CLI: --sep ';', or --sep '\\t' for a tab)."
+        )
+    if decimal is not None and decimal not in (",", "."):
+        raise ConfigError(
+            f"decimal={decimal!r} must be ',' (1,5 means one and a half) or '.' "
+            "(CLI: --decimal ',')."
+        )
+    if decimal is not None and decimal == (sep or ","):
+        raise ConfigError(
+            f"decimal={decimal!r} is also the column separator, so numbers and columns "
+            "cannot be told apart. Pass the file's separator too, e.g. sep=';' "
+            "(CLI: --sep ';' --decimal ',')."
+        )
     if "timezone" in options:
         try:
             pd.Timestamp("2000-01-01", tz=options["timezone"])

@@ -114,7 +114,7 @@ def _read_csv(path: Path, *, options: dict[str, Any]) -> pd.DataFrame:
         check_delimiter(pd.DataFrame(columns=[str(header)]), where=f"'{path}'")
         raise DataValidationError(
             f"'{path}' is not a well-formed CSV: {exc}. Check its separator, quoting and "
-            "encoding, and pass them with read_options (e.g. {'sep': ';'})."
+            f"encoding, and pass them, e.g. {option_hint('sep', ';')}."
         ) from exc
     if "sep" not in options and "delimiter" not in options:
         check_delimiter(frame, where=f"'{path}'")
@@ -186,7 +186,7 @@ def _read_path(
     *,
     id_columns: list[str],
     options: dict[str, Any],
-    encoding: str | None,
+    text: dict[str, str],
     sheet: str | int | None,
 ) -> pd.DataFrame:
     name = path.name.lower()
@@ -197,20 +197,19 @@ def _read_path(
             f"sheet={sheet!r} only applies to Excel workbooks (.xlsx, .xls), and '{path}' is "
             "not one. Leave sheet out (CLI: drop --sheet)."
         )
-    if encoding is not None and not is_text:
-        raise ConfigError(
-            f"encoding={encoding!r} only applies to text files (CSV), and '{path}' is not "
-            "one. Leave encoding out (CLI: drop --encoding)."
-        )
-    typed = {"dtype": dict.fromkeys(id_columns, "str"), **options}
-    if encoding is not None:
-        typed["encoding"] = encoding
+    for option, value in text.items():
+        if not is_text:
+            raise ConfigError(
+                f"{option}={value!r} only applies to text files (CSV), and '{path}' is not "
+                f"one. Leave {option} out (CLI: drop --{option})."
+            )
+    typed = {"dtype": dict.fromkeys(id_columns, "str"), **options, **text}
     try:
         if path.is_dir():
             return _read_folder(
                 path,
                 read=lambda p: _read_path(
-                    p, id_columns=id_columns, options=options, encoding=encoding, sheet=None
+                    p, id_columns=id_columns, options=options, text=text, sheet=None
                 ),
                 options=options,
             )
@@ -257,6 +256,8 @@ def read_source(
     read_options: dict[str, Any] | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Read any supported source into a pandas DataFrame, without cleaning it.
 
@@ -277,6 +278,8 @@ def read_source(
     sheet : str or int, optional
         Sheet of an Excel workbook, by name or position (0 = first). Needed when
         the workbook has more than one sheet.
+    sep, decimal : str, optional
+        Column separator (e.g. ``";"``) and decimal mark (``","``) of CSV files.
 
     Returns
     -------
@@ -290,15 +293,16 @@ def read_source(
         uses another delimiter or repeats a header column, or a workbook has
         several sheets and ``sheet`` is not given (or names none of them).
     ConfigError
-        If ``encoding`` is unknown, or ``sheet``/``encoding`` are given for a
-        source they do not apply to.
+        If ``encoding`` is unknown, or ``sheet`` or a text option (``encoding``,
+        ``sep``, ``decimal``) is given for a source it does not apply to.
     """
     options = dict(read_options or {})
     id_columns = [c for c in (id_columns or []) if c]
     if isinstance(source, tuple) and "data" in getattr(source, "_fields", ()):
         source = source.data  # a LoadedTransactions
+    text = {k: v for k, v in (("encoding", encoding), ("sep", sep), ("decimal", decimal)) if v}
     if not isinstance(source, str | os.PathLike):
-        for option, value in (("encoding", encoding), ("sheet", sheet)):
+        for option, value in (*text.items(), ("sheet", sheet)):
             if value is not None:
                 raise ConfigError(
                     f"{option}={value!r} only applies to files, and the source is "
@@ -315,7 +319,7 @@ def read_source(
             )
     elif isinstance(source, str | os.PathLike):
         text = os.fspath(source)
-        read = {"id_columns": id_columns, "options": options, "encoding": encoding, "sheet": sheet}
+        read = {"id_columns": id_columns, "options": options, "text": text, "sheet": sheet}
         if any(ch in text for ch in "*?[") and not Path(text).exists():
             paths = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
             if not paths:

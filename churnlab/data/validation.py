@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.data.dates import parse_date_column, parse_date_value
-from churnlab.data.messages import format_examples
+from churnlab.data.messages import format_examples, option_hint
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.units import days_per
 
@@ -118,7 +118,7 @@ def check_delimiter(data: pd.DataFrame, *, where: str) -> None:
             shown = "\\t" if sep == "\t" else sep
             raise DataValidationError(
                 f"{where} was read as a single column {header[:80]!r}: it looks like "
-                f"'{shown}'-separated, pass read_options={{'sep': '{shown}'}}."
+                f"'{shown}'-separated. Pass {option_hint('sep', sep)}."
             )
 
 
@@ -268,7 +268,7 @@ def to_numeric_column(values: pd.Series, *, column: str, where: str) -> pd.Serie
         if bad.any():
             examples = text[bad]
             fix = (
-                "The values use a decimal comma: pass read_options={'decimal': ','}."
+                f"The values use a decimal comma: pass {option_hint('decimal', ',')}."
                 if examples.str.fullmatch(_DECIMAL_COMMA).all()
                 else "Remove currency symbols and thousands separators, or map the right column."
             )

@@ -197,8 +197,8 @@ def load_subscribers(
     **options
         Column mapping and reading options of :func:`churnlab.data.load_customers`
         (``customer_id``, ``start``, ``end``, ``churned``, ``tenure``, ``tenure_unit``,
-        ``plan``, ``revenue``, ``date_format``, ``dayfirst``, ``encoding``, ``sheet``,
-        ``timezone``); ``currency`` and ``kind`` are ignored here.
+        ``plan``, ``revenue``, ``date_format``, ``dayfirst``, ``encoding``, ``sep``,
+        ``decimal``, ``sheet``, ``timezone``); ``currency`` and ``kind`` are ignored here.
 
     Returns
     -------

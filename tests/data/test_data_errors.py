@@ -50,14 +50,19 @@ def test_wrong_delimiter(tmp_path, tiny_transactions):
     tiny_transactions.to_csv(path, sep=";", index=False)
     with pytest.raises(
         DataValidationError,
-        match=r"looks like ';'-separated, pass read_options=\{'sep': ';'\}",
+        match=r"looks like ';'-separated. Pass sep=';' \(CLI: --sep ';'\)",
     ):
         load_transactions(path)
+    loaded = load_transactions(path, sep=";")  # what the message says works
+    assert len(loaded.data) == len(tiny_transactions)
 
 
 def test_wrong_delimiter_tab():
     frame = pd.DataFrame({"customer_id\tdate\tamount": ["a\t2024-01-01\t3"]})
-    with pytest.raises(DataValidationError, match=r"looks like '\\t'-separated"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"looks like '\\t'-separated. Pass sep='\\t' \(CLI: --sep '\\t'\)",
+    ):
         check_delimiter(frame, where="the DataFrame")
 
 
@@ -91,7 +96,9 @@ def test_amounts_that_are_not_numeric(tiny_transactions):
 
 def test_decimal_comma_amounts_suggest_read_option():
     values = pd.Series(["1,50", "2,25"])
-    with pytest.raises(DataValidationError, match=r"decimal comma: pass read_options=\{'decimal'"):
+    with pytest.raises(
+        DataValidationError, match=r"decimal comma: pass decimal=',' \(CLI: --decimal ','\)"
+    ):
         to_numeric_column(values, column="Betrag", where="load_transactions")
 
 
@@ -194,6 +201,20 @@ def test_wrong_delimiter_with_decimal_commas(tmp_path):
     euro.to_csv(path, sep=";", index=False)
     with pytest.raises(DataValidationError, match=r"looks like ';'-separated"):
         load_transactions(path)
+    loaded = load_transactions(path, sep=";", decimal=",")
+    assert loaded.data["amount"].tolist() == [1.0, 2.5]
+
+
+def test_separator_and_decimal_mark_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match=r"sep='ab' must be the one character"):
+        load_transactions(tmp_path / "x.csv", sep="ab")
+    with pytest.raises(ConfigError, match=r"decimal=';' must be ','"):
+        load_transactions(tmp_path / "x.csv", decimal=";")
+    with pytest.raises(ConfigError, match=r"decimal=',' is also the column separator"):
+        load_transactions(tmp_path / "x.csv", decimal=",")
+    frame = pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": [1.0]})
+    with pytest.raises(ConfigError, match=r"sep=';' only applies to files"):
+        load_transactions(frame, sep=";")
 
 
 def test_malformed_csv(tmp_path):
