@@ -186,7 +186,7 @@ def _read_path(
     *,
     id_columns: list[str],
     options: dict[str, Any],
-    text: dict[str, str],
+    text_options: dict[str, str],
     sheet: str | int | None,
 ) -> pd.DataFrame:
     name = path.name.lower()
@@ -197,19 +197,23 @@ def _read_path(
             f"sheet={sheet!r} only applies to Excel workbooks (.xlsx, .xls), and '{path}' is "
             "not one. Leave sheet out (CLI: drop --sheet)."
         )
-    for option, value in text.items():
+    for option, value in text_options.items():
         if not is_text:
             raise ConfigError(
                 f"{option}={value!r} only applies to text files (CSV), and '{path}' is not "
                 f"one. Leave {option} out (CLI: drop --{option})."
             )
-    typed = {"dtype": dict.fromkeys(id_columns, "str"), **options, **text}
+    typed = {"dtype": dict.fromkeys(id_columns, "str"), **options, **text_options}
     try:
         if path.is_dir():
             return _read_folder(
                 path,
                 read=lambda p: _read_path(
-                    p, id_columns=id_columns, options=options, text=text, sheet=None
+                    p,
+                    id_columns=id_columns,
+                    options=options,
+                    text_options=text_options,
+                    sheet=None,
                 ),
                 options=options,
             )
@@ -300,9 +304,11 @@ def read_source(
     id_columns = [c for c in (id_columns or []) if c]
     if isinstance(source, tuple) and "data" in getattr(source, "_fields", ()):
         source = source.data  # a LoadedTransactions
-    text = {k: v for k, v in (("encoding", encoding), ("sep", sep), ("decimal", decimal)) if v}
+    text_options = {
+        k: v for k, v in (("encoding", encoding), ("sep", sep), ("decimal", decimal)) if v
+    }
     if not isinstance(source, str | os.PathLike):
-        for option, value in (*text.items(), ("sheet", sheet)):
+        for option, value in (*text_options.items(), ("sheet", sheet)):
             if value is not None:
                 raise ConfigError(
                     f"{option}={value!r} only applies to files, and the source is "
@@ -319,7 +325,12 @@ def read_source(
             )
     elif isinstance(source, str | os.PathLike):
         text = os.fspath(source)
-        read = {"id_columns": id_columns, "options": options, "text": text, "sheet": sheet}
+        read = {
+            "id_columns": id_columns,
+            "options": options,
+            "text_options": text_options,
+            "sheet": sheet,
+        }
         if any(ch in text for ch in "*?[") and not Path(text).exists():
             paths = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
             if not paths:

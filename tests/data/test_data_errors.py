@@ -97,7 +97,7 @@ def test_amounts_that_are_not_numeric(tiny_transactions):
 def test_decimal_comma_amounts_suggest_read_option():
     values = pd.Series(["1,50", "2,25"])
     with pytest.raises(
-        DataValidationError, match=r"decimal comma: pass decimal=',' \(CLI: --decimal ','\)"
+        DataValidationError, match=r"decimal comma: pass decimal=',' \(CLI: --decimal ,\)"
     ):
         to_numeric_column(values, column="Betrag", where="load_transactions")
 

@@ -23,6 +23,7 @@ def test_source_options_drops_unset_and_keeps_order():
 def test_every_source_option_is_accepted():
     values = {name: "x" for name in config.SOURCE_OPTIONS}
     values.update(dayfirst=None, date_format="%d/%m/%Y", encoding="latin-1", timezone="UTC")
+    values.update(sep=";", decimal=",")
     assert set(source_options(values)) == set(config.SOURCE_OPTIONS) - {"dayfirst"}
 
 
@@ -31,7 +32,7 @@ def test_unknown_option_lists_the_known_ones():
         ConfigError,
         match=r"Unknown source option\(s\) 'dayfrist' \(did you mean 'dayfirst'\?\)\. Known "
         r"options: customer_id, date, amount, quantity, price, order_id, product_id, "
-        r"date_format, dayfirst, encoding, sheet, timezone\.",
+        r"date_format, dayfirst, encoding, sep, decimal, sheet, timezone\.",
     ):
         source_options({"dayfrist": True})
 
@@ -43,6 +44,10 @@ def test_unknown_option_lists_the_known_ones():
         ({"date": 3}, r"date must be a column name, got 3 \(int\)"),
         ({"customer_id": ""}, r"customer_id must be a column name, got ''"),
         ({"encoding": 8}, r"encoding must be a non-empty string"),
+        ({"sep": ";;"}, r"sep=';;' must be the one character between a CSV's columns"),
+        ({"sep": "a"}, r"sep='a' must be the one character"),
+        ({"decimal": "·"}, r"decimal='·' must be ','"),
+        ({"sep": ",", "decimal": ","}, r"decimal=',' is also the column separator"),
         ({"sheet": True}, r"sheet must be a sheet name or its position"),
         ({"sheet": -1}, r"sheet must be 0 \(the first sheet\) or more"),
         ({"date_format": "dd/mm/yyyy"}, r"date_format='dd/mm/yyyy' has no % codes"),
@@ -88,8 +93,8 @@ def test_load_source_passes_sheet_and_none_means_unset(tmp_path, tiny_transactio
 
 
 def test_load_source_unknown_option():
-    with pytest.raises(ConfigError, match=r"Unknown source option\(s\) 'sep'"):
-        load_source("online_retail", sep=";")
+    with pytest.raises(ConfigError, match=r"Unknown source option\(s\) 'quotechar'"):
+        load_source("online_retail", quotechar="'")
 
 
 def test_load_source_options_do_not_apply_to_bundled_data():
