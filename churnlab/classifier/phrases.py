@@ -228,7 +228,7 @@ def reason_text(feature: str, value: float, typical: float, *, currency: str = "
     str
         "" when the feature is not given as a reason.
     """
-    value = np.nan if value is None else value
+    value = np.nan if value is None or pd.isna(value) else value
     return str(reason_texts(feature, np.array([value], dtype=float), typical, currency=currency)[0])
 
 

@@ -56,7 +56,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         False: one model fitted on every row, calibrated on its ``cv``-fold
         out-of-fold scores. True: the mean of ``cv`` calibrated fold models
         (scikit-learn's ``CalibratedClassifierCV(ensemble=True)``), which scores and
-        explains customers three times slower for the same accuracy: on the backtests
+        explains customers ``cv`` times slower for the same accuracy: on the backtests
         of Online Retail, CDNOW and a synthetic 100,000-customer base, ROC AUC and
         Brier score differ by at most 0.002 and 0.0005 between the two.
     max_iter : int, default 150

@@ -347,8 +347,8 @@ def summary_from_snapshot(
     end = parse_date(observation_end, name="observation_end")
     later = parse_date(cutoff, name="cutoff")
     per_period = 7 if time_unit == "W" else 1  # base units (days, or months) per period
-    shift = round(_span(_period_start(later, time_unit), _period_start(end, time_unit), time_unit)
-                  * per_period)  # fmt: skip
+    periods = _span(_period_start(later, time_unit), _period_start(end, time_unit), time_unit)
+    shift = round(periods * per_period)
     summary = features[[FREQUENCY, RECENCY, T, MONETARY_VALUE]].copy()
     counts = np.round(summary[T].to_numpy(dtype="float64") * per_period) - shift
     summary[T] = counts / per_period

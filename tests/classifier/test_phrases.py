@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from churnlab.classifier.phrases import REASONS, is_risky, reason_text, reason_texts, risky_mask
 
@@ -92,3 +93,8 @@ def test_many_values_of_one_feature_are_phrased_at_once():
     assert list(gaps) == ["has bought on only one day so far",
                           "buys every 45 days on average (typically 30)"]  # fmt: skip
     assert list(reason_texts("monetary_value", np.array([0.0]), 228.0)) == [""]
+
+
+def test_a_missing_value_of_any_kind_is_said_as_missing():
+    for missing in (None, np.nan, pd.NA):
+        assert reason_text("ipt_mean_days", missing, 30.0) == "has bought on only one day so far"
