@@ -25,10 +25,19 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from churnlab.exceptions import ConfigError, DataValidationError
 
-__all__ = ["as_table", "configure", "execute", "get_connection"]
+__all__ = [
+    "as_table",
+    "configure",
+    "execute",
+    "execute_floats",
+    "get_connection",
+    "settle_array",
+    "settle_floats",
+]
 
 _PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt")
@@ -208,6 +217,37 @@ def execute(expr: ir.Expr) -> Any:
     return _backend_of(expr).execute(expr)
 
 
+def execute_floats(expr: ir.Table, *, index: str) -> pd.DataFrame:
+    """Run a table query of numbers; return them as one float64 block indexed by ``index``.
+
+    Every column other than ``index`` must be numeric or boolean (nulls become NaN).
+    The result comes from the engine as Arrow and each column is cast once into a
+    preallocated block: for a million customer rows this is several times faster and
+    lighter than :func:`execute`'s column-by-column pandas conversion, which the
+    features (all floats) do not need.
+
+    Parameters
+    ----------
+    expr : ibis.Table
+        The query; its row order is kept.
+    index : str
+        The column that becomes the index (values as the engine gives them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One float64 block, columns in the query's order.
+    """
+    arrow = _backend_of(expr).to_pyarrow(expr)
+    names = [name for name in arrow.column_names if name != index]
+    block = np.empty((len(names), arrow.num_rows), dtype="float64")
+    for row, name in zip(block, names, strict=True):
+        row[:] = arrow.column(name).cast(pa.float64()).to_numpy()
+    keys = pd.Index(arrow.column(index).to_numpy(zero_copy_only=False), name=index)
+    # pandas keeps the (columns, rows) block as it is: no copy, no consolidation
+    return pd.DataFrame(block.T, index=keys, columns=names, copy=False)
+
+
 #: Significant digits that aggregation results keep (see :func:`settle_floats`).
 SIGNIFICANT_DIGITS = 12
 
@@ -235,18 +275,22 @@ def settle_floats(frame: pd.DataFrame, *, digits: int = SIGNIFICANT_DIGITS) -> p
     floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
     if len(floats) == frame.shape[1]:  # one block: no copy column by column
         values = frame.to_numpy(dtype="float64", copy=True)
-        out = pd.DataFrame(_settle(values, digits), index=frame.index, columns=frame.columns)
+        out = pd.DataFrame(settle_array(values, digits), index=frame.index, columns=frame.columns)
         out.attrs = dict(frame.attrs)
         return out
     out = frame.copy()
     for column in floats:
-        out[column] = _settle(out[column].to_numpy(dtype="float64", copy=True), digits)
+        out[column] = settle_array(out[column].to_numpy(dtype="float64", copy=True), digits)
     return out
 
 
-def _settle(values: np.ndarray, digits: int) -> np.ndarray:
-    """Round ``values`` in place to ``digits`` significant digits (zeros and NaN kept)."""
-    finite = np.isfinite(values) & (values != 0)
+def settle_array(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """Round a float64 array in place to ``digits`` significant digits (see :func:`settle_floats`).
+
+    Zeros, NaN and infinities are kept, and so are magnitudes below 1e-280, whose
+    scale factor would overflow. Returns ``values``.
+    """
+    finite = np.isfinite(values) & (np.abs(values) > 1e-280)
     kept = values[finite]
     scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(kept))))
     values[finite] = np.round(kept * scale) / scale

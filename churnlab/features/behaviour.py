@@ -18,7 +18,7 @@ import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
 from churnlab.data.validation import parse_date, period_days, require_columns
-from churnlab.engine import as_table, execute, settle_floats
+from churnlab.engine import as_table, execute_floats, settle_array, settle_floats
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.features.rfm import rfm_expr
 
@@ -67,6 +67,12 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
 _ORDER_DEPENDENT = (
     "monetary_value", "total_spend", "avg_order_value", "spend_last", "spend_prev",
     "avg_basket_lines", "avg_basket_items", "ipt_mean_days", "ipt_std_days",
+)  # fmt: skip
+
+#: Columns :func:`finish_behaviour` derives from the query's aggregates, in order.
+_DERIVED = (
+    "ipt_cv", "regularity", "gap_ratio", "orders_change_pct", "spend_change_pct",
+    "product_diversity",
 )  # fmt: skip
 
 # typed literals: Spark reads an untyped 86400.0 as a DECIMAL and rounds the quotient
@@ -178,11 +184,6 @@ def _returns_aggregates(returns: Any, *, cutoff: pd.Timestamp) -> pd.DataFrame:
     return result.execute().set_index(CUSTOMER_ID)
 
 
-def _pct_change(last: pd.Series, prev: pd.Series) -> pd.Series:
-    prev_f = prev.astype("float64")
-    return ((last - prev_f) / prev_f * 100.0).where(prev_f > 0)
-
-
 def behaviour_features(
     transactions: Any,
     *,
@@ -241,13 +242,14 @@ def behaviour_features(
             f"{', '.join(map(repr, table.columns))}. Load it with churnlab.data.load_transactions."
         )
     # sorted by the engine, in parallel: the index is then in order already
-    frame = execute(_behaviour_query(table, stamp, time_unit, trend_days).order_by(CUSTOMER_ID))
+    query = _behaviour_query(table, stamp, time_unit, trend_days).order_by(CUSTOMER_ID)
+    frame = execute_floats(query, index=CUSTOMER_ID)
     if frame.empty:
         raise DataValidationError(
             f"No purchase happens before cutoff {stamp.date()}, so there is nothing to "
             "describe. Choose a later cutoff."
         )
-    features = finish_behaviour(frame.set_index(CUSTOMER_ID), cutoff=stamp, time_unit=time_unit)
+    features = finish_behaviour(frame, cutoff=stamp, time_unit=time_unit)
     if returns is not None:
         returned = _returns_aggregates(returns, cutoff=stamp)
         returned.index = returned.index.astype(str)
@@ -320,26 +322,34 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
         The columns of :func:`behaviour_features` (without the returns columns), in
         the order of ``frame``.
     """
-    rfm_columns = ["frequency", "recency", "T", "monetary_value"]
-    rfm = [f"_rfm_{c}" for c in rfm_columns]
-    others = [c for c in frame.columns if c not in rfm]
-    values = frame[rfm + others].to_numpy(dtype="float64")
-    features = pd.DataFrame(values, index=frame.index.astype(str), columns=rfm_columns + others)
+    rfm = {f"_rfm_{c}": c for c in ("frequency", "recency", "T", "monetary_value")}
+    kept = [*rfm, *(c for c in frame.columns if c not in rfm and c != "n_lines")]
+    names = [rfm.get(c, c) for c in kept] + [c for c in _DERIVED if c != "product_diversity"]
+    lines = "n_lines" in frame.columns
+    names += ["product_diversity"] if lines else []
+    # one (columns, rows) block, filled column by column: no frame is copied or grown
+    block = np.empty((len(names), len(frame)), dtype="float64")
+    block[: len(kept)] = frame[kept].to_numpy(dtype="float64").T
+    column = dict(zip(names, block, strict=True))
     # only sums and means of floats depend on the engine's order of addition; the rest
     # (counts, extremes, whole periods) and what is derived from settled values do not
-    summed = [c for c in _ORDER_DEPENDENT if c in features.columns]
-    features[summed] = settle_floats(features[summed])
-    features["ipt_cv"] = features["ipt_std_days"] / features["ipt_mean_days"]
-    features["regularity"] = 1.0 / (1.0 + features["ipt_cv"])
-    features["gap_ratio"] = features["days_since_last"] / features["ipt_mean_days"]
-    features["orders_change_pct"] = _pct_change(features["orders_last"], features["orders_prev"])
-    features["spend_change_pct"] = _pct_change(features["spend_last"], features["spend_prev"])
-    if "n_lines" in features:
-        features["product_diversity"] = features["n_products"] / features["n_lines"]
-        features = features.drop(columns="n_lines")
-    values = features.to_numpy()
-    values[np.isinf(values)] = np.nan
-    features = pd.DataFrame(values, index=features.index, columns=features.columns)
+    for name in _ORDER_DEPENDENT:
+        if name in column:
+            settle_array(column[name])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(column["ipt_std_days"], column["ipt_mean_days"], out=column["ipt_cv"])
+        np.divide(1.0, 1.0 + column["ipt_cv"], out=column["regularity"])
+        np.divide(column["days_since_last"], column["ipt_mean_days"], out=column["gap_ratio"])
+        for what in ("orders", "spend"):
+            last, prev = column[f"{what}_last"], column[f"{what}_prev"]
+            column[f"{what}_change_pct"][:] = np.where(
+                prev > 0, (last - prev) / prev * 100.0, np.nan
+            )
+        if lines:
+            products, n_lines = column["n_products"], frame["n_lines"].to_numpy(dtype="float64")
+            np.divide(products, n_lines, out=column["product_diversity"])
+    block[np.isinf(block)] = np.nan
+    features = pd.DataFrame(block.T, index=frame.index.astype(str), columns=names, copy=False)
     features.index.name = CUSTOMER_ID
     features.attrs["time_unit"] = time_unit
     features.attrs["cutoff"] = str(parse_date(cutoff, name="cutoff"))
