@@ -15,10 +15,10 @@ rate compounded over twelve months, so the two can never disagree.
 
 Both functions take the transaction log as a pandas DataFrame or as anything
 :func:`churnlab.engine.as_table` accepts (an Ibis table on DuckDB, Spark or a warehouse,
-a Parquet path, folder or glob, ``LoadedTransactions``). A log that is not a DataFrame
-is never loaded: the engine returns only distinct (customer, month) pairs as integer
-codes and one row of totals, so memory follows the number of those pairs, not the
-rows of the log or the size of its customer ids.
+a Parquet path, folder or glob, ``LoadedTransactions``). The engine does the work
+(a DataFrame becomes an in-memory DuckDB table): it returns one row of counts per
+calendar month and one row of totals, so the log, its customers and their months
+never come into Python.
 """
 
 from __future__ import annotations
@@ -184,15 +184,6 @@ _YEAR = pd.Timedelta(days=365)
 Transactions = pd.DataFrame | LoadedTransactions | ir.Table | str | os.PathLike[str]
 
 
-def _frame_of(transactions: Transactions) -> pd.DataFrame | None:
-    """Return the pandas DataFrame of a DataFrame or ``LoadedTransactions``, else None."""
-    data = None if isinstance(transactions, ir.Table) else transactions
-    data = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
-    if not isinstance(data, pd.DataFrame):
-        return None
-    return data.reset_index() if any(n is not None for n in data.index.names) else data
-
-
 def _check_columns(columns: Sequence[str], required: Sequence[str], where: str) -> None:
     """Raise a plain-English :class:`DataValidationError` if a required column is missing."""
     if missing := [c for c in required if c not in columns]:
@@ -204,82 +195,69 @@ def _check_columns(columns: Sequence[str], required: Sequence[str], where: str) 
         )
 
 
-def _log(transactions: Transactions, required: Sequence[str], where: str) -> Any:
-    """Return the log as its pandas DataFrame or as an Ibis table, columns checked."""
-    log = _frame_of(transactions)
-    log = as_table(transactions) if log is None else log
+def _log(transactions: Transactions, required: Sequence[str], where: str) -> ir.Table:
+    """Return the log as an Ibis table, its columns checked."""
+    log = as_table(transactions)
     _check_columns([str(c) for c in log.columns], required, where)
     return log
 
 
-def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """Return the distinct int64 keys, sorted (a sort and a mask: faster than hashing)."""
-    keys = np.sort(keys)
-    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+def _monthly_events(table: ir.Table, *, window: int) -> pd.DataFrame:
+    """Count, per calendar month, where active-base spells start and end; one query.
 
-
-def _month_ordinal(dates: pd.Series) -> np.ndarray:
-    return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="int64")
-
-
-def _customer_months(table: ir.Table) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (customer code, month ordinal) pairs of a log, from one query.
-
-    Each distinct customer id gets a row number, an exact integer code (no hash that may
-    collide); the month ordinal is ``year * 12 + month - 1``, as in :func:`_month_ordinal`.
-    Only the pairs (two int64 columns) leave the engine.
+    A customer's distinct purchase months ``p`` (ordinal ``year * 12 + month - 1``)
+    each keep them in the base for the months ``p .. p + min(window, g) - 1``, ``g``
+    months before their next purchase month (``window`` after the last): those spells
+    do not overlap, so the base at a month's end is the running sum of ``+1`` at each
+    ``p`` and ``-1`` where each spell ends. A spell joins the base (N: a first
+    purchase or a win-back) when the previous purchase month lies more than
+    ``window`` months back or there is none. Only these counts, one row per month,
+    leave the engine.
     """
-    ids = table.select(CUSTOMER_ID).distinct().mutate(code=ibis.row_number())
     # DuckDB 2.0.1 groups EXTRACT(year) * 12 + EXTRACT(month) of a Parquet TIMESTAMP_NS
     # column on wrong values (seen: 655,360 months too many; disabling its
     # compressed_materialization optimizer avoids it). On microsecond timestamps, every
     # engine's resolution, it is right.
     date = table[DATE].cast("timestamp")
-    month = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).name("month")
-    pairs = table.select(CUSTOMER_ID, month).join(ids, CUSTOMER_ID).select("code", "month")
-    frame = execute(pairs.distinct())
-    return frame["code"].to_numpy(dtype="int64"), frame["month"].to_numpy(dtype="int64")
+    month = date.year().cast("int64") * 12 + date.month().cast("int64") - 1
+    pairs = table.select(CUSTOMER_ID, month=month).distinct()
+    order = ibis.window(group_by=CUSTOMER_ID, order_by=pairs.month)
+    back = pairs.month - pairs.month.lag().over(order)
+    ahead = (pairs.month.lead().over(order) - pairs.month).fill_null(window)
+    spells = pairs.select(
+        "month",
+        end=pairs.month + ibis.least(ahead, window),
+        joins=(back.isnull() | (back > window)).cast("int64"),
+        first=back.isnull().cast("int64"),
+    )
+    one, none = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")
+    events = spells.select("month", change=one, joins="joins", first="first").union(
+        spells.select(month=spells.end, change=-one, joins=none, first=none)
+    )
+    per_month = events.group_by("month").aggregate(
+        change=events.change.sum(), joins=events.joins.sum(), first=events.first.sum()
+    )
+    return execute(per_month).set_index("month").sort_index()
 
 
 def _retention_table(
-    codes: np.ndarray, months: np.ndarray, *, observation_end: pd.Timestamp, window: int
+    events: pd.DataFrame, *, observation_end: pd.Timestamp, window: int
 ) -> pd.DataFrame:
-    """Build the monthly table of :func:`active_base_retention` from (customer, month) pairs.
-
-    ``codes`` are non-negative integer customer codes and ``months`` calendar month
-    ordinals (``year * 12 + month - 1``), one pair per purchase or per distinct pair.
-    """
-    # One int64 key per (customer, month): month offsets start at 1 and leave `window`
-    # free slots above the last month, so key - 1 and key + k never reach a neighbour.
-    base = int(months.min()) - 1
-    span = int(months.max()) - base + window + 1
-    pairs = _sorted_unique(codes.astype("int64") * span + (months - base))
-    # sorted keys: a customer's first month comes first
-    first = pairs[np.r_[True, pairs[1:] // span != pairs[:-1] // span]] % span
-    # every (customer, month) in the active base: a purchase month and the window - 1
-    # months after it; built and sorted in place (distinct keys are not copied out)
-    active = np.empty(window * len(pairs), dtype="int64")
-    for k in range(window):
-        np.add(pairs, k, out=active[k * len(pairs) : (k + 1) * len(pairs)])
-    active.sort()
-    step = np.diff(active)
-    distinct = np.r_[True, step != 0]
-    # active at the end of the month before too: sorted, that key is the one just before
-    stayed = np.r_[False, step == 1]
-    del step
-    np.remainder(active, span, out=active)  # month offsets
+    """Build the monthly table of :func:`active_base_retention` from :func:`_monthly_events`."""
+    months = np.arange(events.index.min(), events.index.max() + 1)
+    events = events.reindex(months, fill_value=0).astype("int64")
     per = pd.DataFrame(
         {
-            "customers_end": np.bincount(active[distinct], minlength=span),
-            "retained": np.bincount(active[stayed], minlength=span),
-            "first_purchases": np.bincount(first, minlength=span),
+            "customers_end": events["change"].cumsum(),
+            "retained": events["change"].cumsum() - events["joins"],
+            "first_purchases": events["first"],
         },
-        index=np.arange(span) + base,
+        index=months,
     )
     last_complete = observation_end.year * 12 + observation_end.month - 1
     if observation_end < observation_end + pd.offsets.MonthEnd(0):
         last_complete -= 1  # the last month is not over
-    per = per.reindex(np.arange(base + 1, last_complete + 1), fill_value=0)
+    per = per.reindex(np.arange(months[0], last_complete + 1), fill_value=0)
     per["customers_start"] = per["customers_end"].shift(1)
     per["new_customers"] = per["customers_end"] - per["retained"]
     # Nobody can lapse before the window has passed once: in the first `window` months
@@ -306,9 +284,8 @@ def active_base_retention(
     Parameters
     ----------
     transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
-        Canonical transactions (``customer_id``, ``date``). A DataFrame is worked on in
-        memory; anything else goes through :func:`churnlab.engine.as_table` and only
-        its distinct (customer, month) pairs are fetched, as integer codes.
+        Canonical transactions (``customer_id``, ``date``), queried through
+        :func:`churnlab.engine.as_table`; only counts per month are fetched.
     observation_end : pandas.Timestamp
         Last date of the data; only calendar months that end on or before it count.
     window_months : int, default 3
@@ -331,17 +308,13 @@ def active_base_retention(
     """
     where, window = "active_base_retention", max(int(window_months), 1)
     log = _log(transactions, (CUSTOMER_ID, DATE), where)
-    if isinstance(log, pd.DataFrame):
-        codes = pd.factorize(log[CUSTOMER_ID], sort=False)[0].astype("int64")
-        months = _month_ordinal(log[DATE])
-    else:
-        codes, months = _customer_months(log)
-    if len(months) == 0:
+    events = _monthly_events(log, window=window)
+    if events.empty:
         raise DataValidationError(
             f"{where}: the transaction log has no purchases, so there is no month to measure. "
             "Check the data source and the filters applied before the call."
         )
-    return _retention_table(codes, months, observation_end=observation_end, window=window)
+    return _retention_table(events, observation_end=observation_end, window=window)
 
 
 def _query_totals(table: ir.Table, *, end: pd.Timestamp, since: pd.Timestamp) -> dict[str, Any]:
@@ -398,9 +371,8 @@ def base_kpis(
     transactions : DataFrame, LoadedTransactions, ibis.Table, path or glob
         Cleaned transactions up to ``observation_end`` (``customer_id``, ``date``,
         ``amount``). The totals come from one engine query (:func:`churnlab.engine.as_table`;
-        a DataFrame becomes an in-memory DuckDB table); from a log that is not a
-        DataFrame only query results come back: that row of totals and the distinct
-        (customer, month) pairs of :func:`active_base_retention`.
+        a DataFrame becomes an in-memory DuckDB table); only query results come back:
+        that row of totals and the monthly counts of :func:`active_base_retention`.
     customers : pandas.DataFrame
         The scoring pass's per-customer table (``clv``, ``revenue_at_risk``, ``action``).
     observation_end : pandas.Timestamp
@@ -428,7 +400,7 @@ def base_kpis(
     rates = monthly["retention_rate"].dropna().iloc[-12:]
     month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
     since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
-    totals = _query_totals(as_table(log), end=observation_end, since=since)
+    totals = _query_totals(log, end=observation_end, since=since)
     active = int(totals["active_customers"])
     no_action = pd.Series(False, index=customers.index)
     to_contact = customers["action"].notna() if "action" in customers else no_action

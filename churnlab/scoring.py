@@ -478,7 +478,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
     with stage("kpis"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kpis, monthly = base_kpis(
-            table if data is None else data, customers, observation_end=end,
+            table, customers, observation_end=end,
             churn_horizon_months=s.churn_horizon_months,
         )  # fmt: skip
         baseline = kpis["yearly_retention"]

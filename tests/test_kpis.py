@@ -48,6 +48,32 @@ def test_pauses_and_returns_are_win_backs_not_retention() -> None:
     assert np.allclose(seed, table["retention_rate"])
 
 
+def test_a_gap_of_exactly_the_window_keeps_the_customer_one_more_is_a_win_back() -> None:
+    # Worked by hand, window 3 months:
+    #   e: Jan, Apr -> active Jan-Jun without a break (Apr starts where Mar's spell ends)
+    #   f: Jan, May -> active Jan-Mar, out in Apr, back in May (a win-back), active to Jul
+    log = pd.DataFrame(
+        {
+            "customer_id": ["e", "e", "f", "f"],
+            "date": pd.to_datetime(["2024-01-10", "2024-04-02", "2024-01-20", "2024-05-30"]),
+            "amount": 5.0,
+        }
+    )
+    table = active_base_retention(log, observation_end=pd.Timestamp("2024-07-31"))
+    expected = pd.DataFrame(
+        {
+            # month:            Apr  May  Jun  Jul
+            "customers_start": [2, 1, 2, 2],
+            "customers_end": [1, 2, 2, 1],
+            "new_customers": [0, 1, 0, 0],
+            "first_purchases": [0, 0, 0, 0],
+            "retained": [1, 1, 2, 1],
+        },
+        index=pd.period_range("2024-04", "2024-07", freq="M", name="month"),
+    )
+    pd.testing.assert_frame_equal(table[expected.columns], expected)
+
+
 def test_a_month_that_is_not_over_is_left_out() -> None:
     table = active_base_retention(PAUSES, observation_end=pd.Timestamp("2024-07-30"))
     assert str(table.index[-1]) == "2024-06"
