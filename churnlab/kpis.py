@@ -38,7 +38,14 @@ from churnlab.engine import as_table, execute
 from churnlab.exceptions import DataValidationError
 from churnlab.retention import retention_rate
 
-__all__ = ["HEADLINE_KPIS", "KPI_GLOSSARY", "active_base_retention", "base_kpis", "kpi_label"]
+__all__ = [
+    "HEADLINE_KPIS",
+    "KPI_GLOSSARY",
+    "active_base_retention",
+    "base_kpis",
+    "kpi_label",
+    "log_kpis",
+]
 
 #: KPI name -> (label for people, kind of number, definition). ``kind`` is one of
 #: "count", "money", "percent", "score" (a model metric, three decimals) or "text"; the
@@ -356,6 +363,43 @@ def _revenue_retention(totals: Mapping[str, Any], end: pd.Timestamp) -> float:
     return float(totals["revenue_kept"] or 0.0) / base
 
 
+def log_kpis(
+    transactions: Transactions, *, observation_end: pd.Timestamp, churn_horizon_months: float
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Compute the KPIs that come from the log alone: retention, activity and revenue.
+
+    Two engine queries (the monthly counts of :func:`active_base_retention` and one row
+    of totals), independent of any model: the scoring pass runs them before the
+    per-customer tables exist, so their working memory does not add to those.
+
+    Parameters
+    ----------
+    transactions, observation_end, churn_horizon_months
+        As in :func:`base_kpis`.
+
+    Returns
+    -------
+    tuple of (dict, pandas.DataFrame)
+        The log's part of the KPI record (unrounded) and the monthly retention table.
+    """
+    log = _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "base_kpis")
+    monthly = active_base_retention(
+        log, observation_end=observation_end, window_months=round(churn_horizon_months)
+    )
+    rates = monthly["retention_rate"].dropna().iloc[-12:]
+    month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
+    since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
+    totals = _query_totals(log, end=observation_end, since=since)
+    record = {
+        "active_customers": int(totals["active_customers"]),
+        "log_customers": int(totals["log_customers"]),
+        "month_rate": month_rate,
+        "revenue_12m": float(totals["revenue_12m"] or 0.0),
+        "revenue_retention": _revenue_retention(totals, observation_end),
+    }
+    return record, monthly
+
+
 def base_kpis(
     transactions: Transactions,
     customers: pd.DataFrame,
@@ -363,6 +407,7 @@ def base_kpis(
     observation_end: pd.Timestamp,
     churn_horizon_months: float,
     extra: Mapping[str, Any] | None = None,
+    from_log: tuple[dict[str, Any], pd.DataFrame] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Compute the base-level KPI record of :data:`KPI_GLOSSARY`.
 
@@ -381,6 +426,9 @@ def base_kpis(
         Defines the active base (rounded to whole months for monthly retention).
     extra : mapping, optional
         Further KPIs computed elsewhere (the what-if value, the model choice).
+    from_log : tuple, optional
+        What :func:`log_kpis` returned for the same log and options, when it already
+        ran; otherwise it runs here.
 
     Returns
     -------
@@ -393,27 +441,26 @@ def base_kpis(
     DataValidationError
         If a column is missing or the log has no purchases.
     """
-    log = _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "base_kpis")
-    monthly = active_base_retention(
-        log, observation_end=observation_end, window_months=round(churn_horizon_months)
-    )
-    rates = monthly["retention_rate"].dropna().iloc[-12:]
-    month_rate = float(np.exp(np.log(rates.clip(lower=1e-12)).mean())) if len(rates) else np.nan
-    since = observation_end - pd.Timedelta(days=churn_horizon_months * 365.2425 / 12)
-    totals = _query_totals(log, end=observation_end, since=since)
-    active = int(totals["active_customers"])
+    if from_log is None:
+        from_log = log_kpis(
+            transactions,
+            observation_end=observation_end,
+            churn_horizon_months=churn_horizon_months,
+        )
+    log, monthly = from_log
+    month_rate = log["month_rate"]
     no_action = pd.Series(False, index=customers.index)
     to_contact = customers["action"].notna() if "action" in customers else no_action
     kpis: dict[str, Any] = {
         "customers": len(customers),
-        "active_customers": active,
-        "active_share": round(active / int(totals["log_customers"]), 4),
+        "active_customers": log["active_customers"],
+        "active_share": round(log["active_customers"] / log["log_customers"], 4),
         "monthly_retention": round(month_rate, 4),
         "monthly_churn": round(1 - month_rate, 4),
         "yearly_retention": round(month_rate**12, 4),
         "yearly_churn": round(1 - month_rate**12, 4),
-        "revenue_12m": round(float(totals["revenue_12m"] or 0.0), 2),
-        "revenue_retention": round(_revenue_retention(totals, observation_end), 4),
+        "revenue_12m": round(log["revenue_12m"], 2),
+        "revenue_retention": round(log["revenue_retention"], 4),
         "expected_value": round(float(customers["clv"].sum()), 2),
         "revenue_at_risk": round(float(customers["revenue_at_risk"].sum()), 2),
         "customers_to_contact": int(to_contact.sum()),

@@ -45,7 +45,7 @@ from churnlab.engine import as_table, execute
 from churnlab.exceptions import ConfigError
 from churnlab.features.behaviour import behaviour_features
 from churnlab.features.rfm import check_log, summary_from_snapshot
-from churnlab.kpis import base_kpis
+from churnlab.kpis import base_kpis, log_kpis
 from churnlab.model_choice import (
     choose_churn_source,
     compare_transaction_models,
@@ -409,6 +409,9 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         summary = summary_from_snapshot(
             current, observation_end=end, cutoff=now, time_unit=s.time_unit
         )
+    with stage("kpis"):
+        # the log's KPIs first, while the per-customer tables are few and small
+        from_log = log_kpis(table, observation_end=end, churn_horizon_months=s.churn_horizon_months)
     horizon = (
         s.churn_horizon_months * config.TIME_UNIT_DAYS["M"] / config.TIME_UNIT_DAYS[s.time_unit]
     )
@@ -432,6 +435,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
             classifier=classifier_for(s), random_state=s.random_state, training=training,
             current=current,
         )  # fmt: skip
+        del current  # scored.features holds what is needed of it
     with stage("backtest"):
         churn_table, source, backtest, churn_caveats = choose_churn_source(
             training, transaction, end=end, settings=s
@@ -460,10 +464,10 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         customers["health_score"] = health["health_score"]
     with stage("reasons"):
         retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
-        features = scored.features.reindex(columns=scored.train_features.columns)
         reasons = at_risk_reasons(
-            scored.classifier, features, customers["churn_probability"], reference=retained,
-            min_churn_probability=s.min_churn_probability, currency=s.currency,
+            scored.classifier, scored.features, customers["churn_probability"],
+            reference=retained, min_churn_probability=s.min_churn_probability,
+            currency=s.currency,
         )  # fmt: skip
         customers = customers.join(reasons)
     with stage("segments"):
@@ -479,7 +483,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         warnings.simplefilter("ignore")
         kpis, monthly = base_kpis(
             table, customers, observation_end=end,
-            churn_horizon_months=s.churn_horizon_months,
+            churn_horizon_months=s.churn_horizon_months, from_log=from_log,
         )  # fmt: skip
         baseline = kpis["yearly_retention"]
         what_if = what_if_retention(

@@ -16,7 +16,7 @@ import pandas as pd
 from churnlab import config
 from churnlab.classifier.metrics import evaluate_churn_scores
 from churnlab.classifier.model_features import model_features
-from churnlab.classifier.pipeline import ChurnClassifier, churn_labels
+from churnlab.classifier.pipeline import ChurnClassifier, churn_labels, in_columns
 from churnlab.config import DATE
 from churnlab.data.validation import parse_date, period_days
 from churnlab.engine import as_table
@@ -155,7 +155,7 @@ def backtest(
     train_y = pd.concat(ys, keys=[str(at.date()) for at in train_ats], names=["cutoff"])
     train_x.attrs.update(xs[-1].attrs)
     test_x = model_features(transactions, cutoff=test_at, **options)
-    test_x = test_x.reindex(columns=train_x.columns)
+    test_x = in_columns(test_x, train_x.columns)
     test_y = churn_labels(transactions, cutoff=test_at, **label_options).reindex(test_x.index)
 
     model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
@@ -294,5 +294,5 @@ def score_customers(
     )
     model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
     model.fit(train_x, train_y)
-    probability = model.churn_probability(current.reindex(columns=train_x.columns))
+    probability = model.churn_probability(in_columns(current, train_x.columns))
     return ScoringResult(current, probability, model, train_x, train_y)

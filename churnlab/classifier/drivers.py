@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 from churnlab.classifier.phrases import REASONS, reason_texts, risky_mask
+from churnlab.classifier.pipeline import in_columns
 from churnlab.classifier.tree_effects import tree_effects
 from churnlab.exceptions import DataValidationError
 
@@ -156,8 +157,8 @@ def customer_reasons(
         raise DataValidationError("customer_reasons got no customers to explain (X is empty).")
     used = getattr(classifier, "feature_names_in_", None)
     if used is not None:
-        X = X.reindex(columns=list(used))
-    ref = X if reference is None else reference.reindex(columns=X.columns)
+        X = in_columns(X, used)
+    ref = X if reference is None else in_columns(reference, X.columns)
     columns = [c for c in X.columns if c in REASONS and pd.api.types.is_numeric_dtype(X[c])]
     typical = ref[columns].median()
     values = X[columns].to_numpy(dtype=float)

@@ -36,9 +36,20 @@ from churnlab.exceptions import (
 __all__ = [
     "ChurnClassifier",
     "churn_labels",
+    "in_columns",
 ]
 
 _ESTIMATORS = ("hist_gradient_boosting", "logistic")
+
+
+def in_columns(X: pd.DataFrame, columns: Any) -> pd.DataFrame:
+    """Return ``X`` with exactly ``columns``, in order (missing ones NaN), copying only if needed.
+
+    ``X`` itself when its columns already are ``columns``: a million-row feature
+    table is not copied just to be put in the order it is in.
+    """
+    names = list(columns)
+    return X if list(X.columns) == names else X.reindex(columns=names)
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -255,7 +266,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             Shape ``(n, 2)``.
         """
         self._check(X)
-        X = X[list(self.feature_names_in_)]
+        X = in_columns(X, self.feature_names_in_)
         churned = boosted_probability(self, X)
         if churned is not None:
             return np.column_stack([1.0 - churned, churned])
