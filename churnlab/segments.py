@@ -88,9 +88,12 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     out["f_score"] = _score(summary[FREQUENCY], bins=bins)
     out["m_score"] = _score(summary[MONETARY_VALUE], bins=bins)
     out["fm_score"] = (out["f_score"] + out["m_score"] + 1) // 2
-    out["rfm_score"] = (
-        out["r_score"].astype(str) + out["f_score"].astype(str) + out["m_score"].astype(str)
-    )
+    # each of the at most bins**3 combinations is written once, then looked up
+    base = bins + 1
+    r, f, m = (out[c].to_numpy() for c in ("r_score", "f_score", "m_score"))
+    codes, keys = pd.factorize((r * base + f) * base + m)
+    texts = np.array([f"{k // base**2}{k // base % base}{k % base}" for k in keys], dtype=object)
+    out["rfm_score"] = texts[codes]
     return out
 
 
@@ -119,23 +122,21 @@ def rfm_segments(summary: pd.DataFrame, *, rules: pd.DataFrame | None = None) ->
     table = SEGMENT_RULES if rules is None else rules
     require_columns(table, ["segment", "r_min", "r_max", "fm_min", "fm_max"], where="rfm_segments")
     scores = rfm_scores(summary)
-    segment = pd.Series(pd.NA, index=scores.index, dtype="object")
+    order = list(dict.fromkeys(table["segment"]))
+    r, fm = scores["r_score"].to_numpy(), scores["fm_score"].to_numpy()
+    codes = np.full(len(scores), -1, dtype=np.int64)  # -1: no rule matched yet
     for row in table.itertuples(index=False):
-        hit = (
-            segment.isna()
-            & scores["r_score"].between(row.r_min, row.r_max)
-            & scores["fm_score"].between(row.fm_min, row.fm_max)
-        )
-        segment[hit] = row.segment
-    unmatched = scores.loc[segment.isna(), ["r_score", "fm_score"]]
+        hit = (codes < 0) & (r >= row.r_min) & (r <= row.r_max)
+        hit &= (fm >= row.fm_min) & (fm <= row.fm_max)
+        codes[hit] = order.index(row.segment)
+    unmatched = scores.loc[codes < 0, ["r_score", "fm_score"]]
     if len(unmatched):
         combos = {f"R{r}/FM{fm}" for r, fm in unmatched.itertuples(index=False)}
         raise ConfigError(
             f"The segment rules leave {len(unmatched)} customer(s) without a segment, "
             f"score combinations {format_examples(sorted(combos))}. Add rows that cover them."
         )
-    order = list(dict.fromkeys(table["segment"]))
-    scores["segment"] = pd.Categorical(segment, categories=order, ordered=True)
+    scores["segment"] = pd.Categorical.from_codes(codes, categories=order, ordered=True)
     return scores
 
 

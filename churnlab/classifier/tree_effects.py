@@ -294,10 +294,10 @@ def tree_effects(
                 values = fold.values(X.iloc[start:stop])
                 raw, shift = fold.scores(values, positions, middle, block_risky)
                 base[start:stop] += fold.calibrator.predict(raw)
-                block = counterfactual[start:stop]
-                for k in range(len(positions)):
-                    rows = np.flatnonzero(block_risky[:, k])
-                    block[rows, k] += fold.calibrator.predict(raw[rows] + shift[k, rows])
+                # every risky (feature, row) pair of the block through the calibrator at once
+                pairs = block_risky.T
+                moved = fold.calibrator.predict((raw + shift)[pairs])
+                counterfactual[start:stop].T[pairs] += moved
     base /= len(folds)
     effects = np.where(risky, base[:, None] - counterfactual / len(folds), np.nan)
     return base, effects
