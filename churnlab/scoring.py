@@ -221,6 +221,19 @@ class _Stages:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
+def _aligned(values: pd.DataFrame | pd.Series, index: pd.Index) -> Any:
+    """Return ``values`` indexed by ``index`` itself, as ``values.reindex(index)`` would be.
+
+    Every per-customer table of the pass comes from one snapshot, so its rows are
+    usually the customers of ``index`` in the same order: then ``index`` is put in
+    place (a check of about 10 ms for a million ids) and the joins and assignments
+    that follow match rows by position instead of hashing a million ids each.
+    """
+    if values.index.equals(index):
+        return values.set_axis(index)
+    return values.reindex(index)
+
+
 def purchase_gaps(features: pd.DataFrame) -> pd.DataFrame:
     """Return total spend, whole days since the last purchase and the typical gap.
 
@@ -319,7 +332,7 @@ def at_risk_reasons(
     pandas.DataFrame
         Index of ``features``; string columns :data:`REASON_COLUMNS`.
     """
-    risk = churn_probability.reindex(features.index).to_numpy(dtype=float)
+    risk = _aligned(churn_probability, features.index).to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         selected = risk >= min_churn_probability
     out = pd.DataFrame(index=features.index)
@@ -350,7 +363,7 @@ def _clv(transaction: Any, spend: Any, summary: pd.DataFrame, s: ScoringSettings
                 transaction, spend, summary, **options, interval=s.clv_interval,
                 n_draws=100, random_state=s.random_state,
             )  # fmt: skip
-        clv = clv.join(interval.drop(columns="clv"))
+        clv = clv.join(_aligned(interval.drop(columns="clv"), clv.index))
     for column in ("clv_lower", "clv_upper"):
         if column not in clv:
             clv[column] = np.nan
@@ -443,14 +456,14 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         caveats += churn_caveats
 
     with stage("model_outputs"):
-        customers = summary.join(purchase_gaps(scored.features))
+        customers = summary.join(_aligned(purchase_gaps(scored.features), summary.index))
         healthy = model_health(transaction)[0]
         customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
         customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
         customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
-        customers = customers.join(_clv(transaction, spend, summary, s))
+        customers = customers.join(_aligned(_clv(transaction, spend, summary, s), customers.index))
         customers["clv"] = customers["clv"].clip(lower=0.0)
-        by_classifier = scored.churn_probability.reindex(customers.index)
+        by_classifier = _aligned(scored.churn_probability, customers.index)
         by_model = transaction.probability_no_purchase(summary, horizon)
         customers["churn_probability_classifier"] = by_classifier
         customers["churn_probability_transaction_model"] = by_model
@@ -458,7 +471,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         customers["revenue_at_risk"] = customers["clv"] * customers["churn_probability"]
     with stage("segments"):
         customers["segment"] = rfm_segments(summary)["segment"].astype("string")
-        regularity = scored.features["regularity"].reindex(customers.index)
+        regularity = _aligned(scored.features["regularity"], customers.index)
         health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
         customers["health_tier"] = health["tier"].astype("string")
         customers["health_score"] = health["health_score"]
@@ -469,7 +482,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
             reference=retained, min_churn_probability=s.min_churn_probability,
             currency=s.currency,
         )  # fmt: skip
-        customers = customers.join(reasons)
+        customers = customers.join(_aligned(reasons, customers.index))
     with stage("segments"):
         customers["action"] = contact_list(
             customers,
