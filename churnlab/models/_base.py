@@ -51,26 +51,26 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Distinct rows of equal-length columns and each input row's index among them.
+def row_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct rows of equal-length columns, numbered by first appearance.
 
     Hash-based (``pandas.factorize`` per column, then on the combined codes), so it is
-    linear in the number of rows. Distinct rows are numbered in order of first appearance.
+    linear in the number of rows. NaN is a value like any other.
 
     Parameters
     ----------
     *columns : numpy.ndarray
-        Equal-length float columns, e.g. frequency, recency and T.
+        Equal-length numeric columns, e.g. frequency, recency and T.
 
     Returns
     -------
-    unique_columns : tuple of numpy.ndarray
-        The columns of the distinct rows.
+    first : numpy.ndarray
+        Position of each distinct row's first appearance, in increasing order.
     inverse : numpy.ndarray
-        ``unique_columns[j][inverse] == columns[j]``.
+        Each input row's number among the distinct rows.
     """
     arrays = [np.asarray(c, dtype=float).ravel() for c in columns]
-    factorized = [pd.factorize(arr) for arr in arrays]
+    factorized = [pd.factorize(arr, use_na_sentinel=False) for arr in arrays]
     sizes = [len(uniques) for _, uniques in factorized]
     if float(np.prod(np.asarray(sizes, dtype=float))) < 2.0**62:
         # One mixed-radix key of the per-column codes, factorized once.
@@ -85,7 +85,28 @@ def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarra
     # factorize numbers rows in order of first appearance: new codes raise the running max.
     running = np.maximum.accumulate(key) if key.size else key
     first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[: key.size])
-    return tuple(arr[first] for arr in arrays), key
+    return first, key
+
+
+def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct rows of equal-length columns and each input row's index among them.
+
+    Distinct rows are numbered in order of first appearance (:func:`row_codes`).
+
+    Parameters
+    ----------
+    *columns : numpy.ndarray
+        Equal-length float columns, e.g. frequency, recency and T.
+
+    Returns
+    -------
+    unique_columns : tuple of numpy.ndarray
+        The columns of the distinct rows.
+    inverse : numpy.ndarray
+        ``unique_columns[j][inverse] == columns[j]``.
+    """
+    first, key = row_codes(*columns)
+    return tuple(np.asarray(c, dtype=float).ravel()[first] for c in columns), key
 
 
 def on_unique_rows(function: Any, *columns: np.ndarray) -> np.ndarray:

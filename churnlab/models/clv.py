@@ -18,6 +18,7 @@ import pandas as pd
 from churnlab import config
 from churnlab.data.validation import require_columns
 from churnlab.exceptions import ConfigError, ModelNotFittedError
+from churnlab.models._base import row_codes
 from churnlab.models.intervals import draw_models
 from churnlab.units import check_unit, convert
 
@@ -86,8 +87,8 @@ class _Rows(NamedTuple):
 def _distinct(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Return the distinct rows of ``data[columns]`` and each row's code into them."""
     keys = data[columns]
-    codes = keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    return keys.drop_duplicates(), codes
+    first, codes = row_codes(*(keys[c].to_numpy(dtype=float) for c in columns))
+    return keys.iloc[first], codes
 
 
 def _rows(data: pd.DataFrame, covariates: list[str]) -> _Rows:
