@@ -446,7 +446,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         scored = score_customers(
             table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
             classifier=classifier_for(s), random_state=s.random_state, training=training,
-            current=current,
+            current=current, spend_model=None,  # the CLV shown is the chosen models' (below)
         )  # fmt: skip
         del current  # scored.features holds what is needed of it
     with stage("backtest"):
