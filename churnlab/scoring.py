@@ -37,6 +37,7 @@ from churnlab import config
 from churnlab.actions import contact_list
 from churnlab.classifier.backtest import score_customers
 from churnlab.classifier.drivers import customer_reasons
+from churnlab.classifier.pipeline import in_columns
 from churnlab.classifier.sampled import classifier_for
 from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
@@ -232,6 +233,11 @@ def _aligned(values: pd.DataFrame | pd.Series, index: pd.Index) -> Any:
     if values.index.equals(index):
         return values.set_axis(index)
     return values.reindex(index)
+
+
+def _values(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Return the values of ``values`` in the order of ``index`` (see :func:`_aligned`)."""
+    return _aligned(values, index).to_numpy()
 
 
 def purchase_gaps(features: pd.DataFrame) -> pd.DataFrame:
@@ -456,23 +462,35 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         caveats += churn_caveats
 
     with stage("model_outputs"):
-        customers = summary.join(_aligned(purchase_gaps(scored.features), summary.index))
+        index = summary.index
+        gaps = _aligned(purchase_gaps(scored.features), index)
+        clv = _aligned(_clv(transaction, spend, summary, s), index)
         healthy = model_health(transaction)[0]
-        customers["p_alive"] = transaction.probability_alive(summary) if healthy else np.nan
-        customers["expected_purchases"] = transaction.expected_purchases(summary, horizon)
-        customers["expected_spend"] = spend.expected_spend(summary).clip(lower=0.0)
-        customers = customers.join(_aligned(_clv(transaction, spend, summary, s), customers.index))
-        customers["clv"] = customers["clv"].clip(lower=0.0)
-        by_classifier = _aligned(scored.churn_probability, customers.index)
-        by_model = transaction.probability_no_purchase(summary, horizon)
-        customers["churn_probability_classifier"] = by_classifier
-        customers["churn_probability_transaction_model"] = by_model
-        customers["churn_probability"] = by_classifier if source == "classifier" else by_model
-        customers["revenue_at_risk"] = customers["clv"] * customers["churn_probability"]
+        by_classifier = _values(scored.churn_probability, index)
+        by_model = _values(transaction.probability_no_purchase(summary, horizon), index)
+        churn = by_classifier if source == "classifier" else by_model
+        value = np.clip(clv["clv"].to_numpy(), 0.0, None)
+        # the float columns of SCORE_COLUMNS, in order, built into one frame at once
+        columns = {name: summary[name].to_numpy() for name in summary.columns}
+        columns.update({name: gaps[name].to_numpy() for name in gaps.columns})
+        columns.update(
+            p_alive=_values(transaction.probability_alive(summary), index) if healthy else np.nan,
+            expected_purchases=_values(transaction.expected_purchases(summary, horizon), index),
+            expected_spend=np.clip(_values(spend.expected_spend(summary), index), 0.0, None),
+            clv=value,
+            clv_lower=clv["clv_lower"].to_numpy(),
+            clv_upper=clv["clv_upper"].to_numpy(),
+            churn_probability=churn,
+            churn_probability_classifier=by_classifier,
+            churn_probability_transaction_model=by_model,
+            revenue_at_risk=value * churn,
+        )
+        customers = pd.DataFrame(columns, index=index)
     with stage("segments"):
-        customers["segment"] = rfm_segments(summary)["segment"].astype("string")
-        regularity = _aligned(scored.features["regularity"], customers.index)
+        customers["segment"] = _aligned(rfm_segments(summary)["segment"], index).astype("string")
+        regularity = _aligned(scored.features["regularity"], index)
         health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
+        health = _aligned(health, index)
         customers["health_tier"] = health["tier"].astype("string")
         customers["health_score"] = health["health_score"]
     with stage("reasons"):
@@ -482,14 +500,16 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
             reference=retained, min_churn_probability=s.min_churn_probability,
             currency=s.currency,
         )  # fmt: skip
-        customers = customers.join(_aligned(reasons, customers.index))
+        reasons = _aligned(reasons, index)
+        for name in REASON_COLUMNS:
+            customers[name] = reasons[name]
     with stage("segments"):
         customers["action"] = contact_list(
             customers,
             valuable_share=s.valuable_share,
             min_churn_probability=s.min_churn_probability,
         ).astype("string")
-        customers = customers[list(SCORE_COLUMNS)]
+        customers = in_columns(customers, SCORE_COLUMNS)
         customers.index.name = CUSTOMER_ID
 
     with stage("kpis"), warnings.catch_warnings():
