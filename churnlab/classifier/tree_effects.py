@@ -111,14 +111,21 @@ class _DecisionTable:
             out |= left.view(np.uint8) << np.uint8(k)
         return out
 
-    def fixed_bits(self, feature: int, value: float) -> tuple[np.uint8, np.uint8]:
-        """Return (which bits split on ``feature``, their values when it equals ``value``)."""
+    def shift(self, feature: int, value: float) -> np.ndarray | None:
+        """Return the change of leaf value when ``feature`` is set to ``value``, per bit pattern.
+
+        Indexed by a row's bits: its splits on ``feature`` are replaced by the ones
+        ``value`` takes, the others kept. None when the tree does not split on it.
+        """
         which = fixed = 0
         for k in np.flatnonzero(self.feature == feature):
             which |= 1 << int(k)
             left = self.missing_left[k] if np.isnan(value) else value <= self.threshold[k]
             fixed |= int(left) << int(k)
-        return np.uint8(which), np.uint8(fixed)
+        if not which:
+            return None
+        bits = np.arange(len(self.leaf_value))
+        return self.leaf_value[(bits & ~which) | fixed] - self.leaf_value
 
 
 def _blocks(n: int, batch: int) -> list[tuple[int, int]]:
@@ -136,19 +143,29 @@ class _Fold:
         self.baseline = float(np.ravel(booster._baseline_prediction)[0])
         self.categories = booster._bin_mapper.make_known_categories_bitsets()
         self.n_threads = _openmp_effective_n_threads(threads)
-        self._fixed: dict[bytes, list[list[tuple[Any, Any]]]] = {}
+        self._shifts: dict[bytes, list[list[tuple[int, np.ndarray]]]] = {}
 
-    def fixed_bits(self, positions: np.ndarray, middle: np.ndarray) -> list[list[tuple[Any, Any]]]:
-        """Per table and feature, :meth:`_DecisionTable.fixed_bits` (computed once per call)."""
+    def shifts(
+        self, positions: np.ndarray, middle: np.ndarray
+    ) -> list[list[tuple[int, np.ndarray]]]:
+        """Per table, ``(k, shift)`` for each feature ``positions[k]`` it splits on.
+
+        :meth:`_DecisionTable.shift` of the feature set to ``middle[k]``; computed once
+        per call.
+        """
         key = positions.tobytes() + middle.tobytes()
-        if key not in self._fixed:
-            self._fixed[key] = [
-                [table.fixed_bits(p, m) for p, m in zip(positions, middle, strict=True)]
-                if table is not None
-                else []
+        if key not in self._shifts:
+            self._shifts[key] = [
+                []
+                if table is None
+                else [
+                    (k, shift)
+                    for k, (p, m) in enumerate(zip(positions, middle, strict=True))
+                    if (shift := table.shift(p, m)) is not None
+                ]
                 for table in self.tables
             ]
-        return self._fixed[key]
+        return self._shifts[key]
 
     def values(self, X: pd.DataFrame) -> np.ndarray:
         """Return the fold's model inputs for ``X``, one column per feature (Fortran order)."""
@@ -172,14 +189,13 @@ class _Fold:
         shift = np.zeros((len(positions), n))
         changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         rows_major: np.ndarray | None = None
-        fixed_bits = self.fixed_bits(positions, middle)
-        for tree, table, fixed_of in zip(self.trees, self.tables, fixed_bits, strict=True):
+        shifts = self.shifts(positions, middle)
+        for tree, table, shifts_of in zip(self.trees, self.tables, shifts, strict=True):
             if table is not None:
                 bits = table.bits(values, has_missing)
                 value = table.leaf_value[bits]
-                for k, (which, fixed) in enumerate(fixed_of):
-                    if which:
-                        shift[k] += table.leaf_value[(bits & ~which) | fixed] - value
+                for k, change in shifts_of:
+                    shift[k] += change[bits]
             else:  # a large tree: scikit-learn's predictor, on the changed rows only
                 if rows_major is None:
                     rows_major = np.ascontiguousarray(values)
