@@ -1,6 +1,7 @@
 """The base-level KPIs: one glossary of definitions, and the one function that computes them.
 
-Every page, the index and ``kpis.json`` read their KPIs from :func:`base_kpis` and
+Every page, the index and ``kpis.json`` read their KPIs from :func:`base_kpis` (whose
+share read off the log alone, :func:`log_kpis`, the scoring pass runs early) and
 their labels from :data:`KPI_GLOSSARY`, so a figure that appears twice is the same
 figure.
 
@@ -13,7 +14,7 @@ they had left the base). So ``E − N`` are the customers of ``S`` still there, 
 retention and churn lie in [0, 1] by construction. Yearly retention is the monthly
 rate compounded over twelve months, so the two can never disagree.
 
-Both functions take the transaction log as a pandas DataFrame or as anything
+The functions take the transaction log as a pandas DataFrame or as anything
 :func:`churnlab.engine.as_table` accepts (an Ibis table on DuckDB, Spark or a warehouse,
 a Parquet path, folder or glob, ``LoadedTransactions``). The engine does the work
 (a DataFrame becomes an in-memory DuckDB table): it returns one row of counts per
@@ -203,10 +204,21 @@ def _check_columns(columns: Sequence[str], required: Sequence[str], where: str) 
 
 
 def _log(transactions: Transactions, required: Sequence[str], where: str) -> ir.Table:
-    """Return the log as an Ibis table, its columns checked."""
+    """Return the log as an Ibis table of the ``required`` columns, checked.
+
+    A DataFrame is cut to those columns before it becomes an in-memory table, so its
+    other columns (of any type) are neither converted nor sent to the engine.
+    """
+    data = None if isinstance(transactions, ir.Table) else transactions
+    data = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
+    if isinstance(data, pd.DataFrame):
+        if any(name is not None for name in data.index.names):
+            data = data.reset_index()  # e.g. a log indexed by customer_id
+        _check_columns([str(c) for c in data.columns], required, where)
+        return as_table(data[list(required)])
     log = as_table(transactions)
     _check_columns([str(c) for c in log.columns], required, where)
-    return log
+    return log.select(*required)
 
 
 def _monthly_events(table: ir.Table, *, window: int) -> pd.DataFrame:
@@ -316,6 +328,11 @@ def active_base_retention(
     where, window = "active_base_retention", max(int(window_months), 1)
     log = _log(transactions, (CUSTOMER_ID, DATE), where)
     events = _monthly_events(log, window=window)
+    if events.index.isna().any():
+        raise DataValidationError(
+            f"{where}: some purchases have no date, so their month is unknown. Drop or fix "
+            "those rows first; churnlab.data.load_transactions() sets them aside with a reason."
+        )
     if events.empty:
         raise DataValidationError(
             f"{where}: the transaction log has no purchases, so there is no month to measure. "
@@ -382,7 +399,7 @@ def log_kpis(
     tuple of (dict, pandas.DataFrame)
         The log's part of the KPI record (unrounded) and the monthly retention table.
     """
-    log = _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "base_kpis")
+    log = _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "log_kpis")
     monthly = active_base_retention(
         log, observation_end=observation_end, window_months=round(churn_horizon_months)
     )
@@ -428,7 +445,8 @@ def base_kpis(
         Further KPIs computed elsewhere (the what-if value, the model choice).
     from_log : tuple, optional
         What :func:`log_kpis` returned for the same log and options, when it already
-        ran; otherwise it runs here.
+        ran; otherwise it runs here. When given, ``transactions``, ``observation_end``
+        and ``churn_horizon_months`` are not read again.
 
     Returns
     -------
@@ -443,7 +461,7 @@ def base_kpis(
     """
     if from_log is None:
         from_log = log_kpis(
-            transactions,
+            _log(transactions, (CUSTOMER_ID, DATE, AMOUNT), "base_kpis"),
             observation_end=observation_end,
             churn_horizon_months=churn_horizon_months,
         )

@@ -37,7 +37,6 @@ from churnlab import config
 from churnlab.actions import contact_list
 from churnlab.classifier.backtest import score_customers
 from churnlab.classifier.drivers import customer_reasons
-from churnlab.classifier.pipeline import in_columns
 from churnlab.classifier.sampled import classifier_for
 from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
@@ -509,7 +508,8 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
             valuable_share=s.valuable_share,
             min_churn_probability=s.min_churn_probability,
         ).astype("string")
-        customers = in_columns(customers, SCORE_COLUMNS)
+        if list(customers.columns) != list(SCORE_COLUMNS):  # built in this order
+            customers = customers[list(SCORE_COLUMNS)]
         customers.index.name = CUSTOMER_ID
 
     with stage("kpis"), warnings.catch_warnings():

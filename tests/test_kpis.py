@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from churnlab import datasets
+from churnlab.exceptions import DataValidationError
 from churnlab.kpis import KPI_GLOSSARY, active_base_retention, base_kpis, kpi_label
 
 # A log where customers pause and come back. Calendar months, active base = bought in
@@ -138,3 +139,17 @@ def test_every_kpi_has_a_glossary_entry(cdnow: pd.DataFrame) -> None:
     )
     for label, kind, definition in KPI_GLOSSARY.values():
         assert kind in {"count", "money", "percent", "score", "text"} and label and definition
+
+
+def test_other_columns_of_any_type_are_not_read() -> None:
+    log = PAUSES.assign(note=[1, "x", 2.5, None, "y", 3])  # a mixed column Arrow cannot type
+    table = active_base_retention(log, observation_end=pd.Timestamp("2024-07-31"))
+    expected = active_base_retention(PAUSES, observation_end=pd.Timestamp("2024-07-31"))
+    pd.testing.assert_frame_equal(table, expected)
+
+
+def test_a_purchase_without_a_date_is_refused_not_dropped() -> None:
+    log = PAUSES.copy()
+    log.loc[5, "date"] = pd.NaT  # d's only purchase
+    with pytest.raises(DataValidationError, match="some purchases have no date"):
+        active_base_retention(log, observation_end=pd.Timestamp("2024-07-31"))

@@ -8,6 +8,7 @@ probabilities that can be multiplied by CLV.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,23 @@ __all__ = [
 _ESTIMATORS = ("hist_gradient_boosting", "logistic")
 
 
-def in_columns(X: pd.DataFrame, columns: Any) -> pd.DataFrame:
-    """Return ``X`` with exactly ``columns``, in order (missing ones NaN), copying only if needed.
+def in_columns(X: pd.DataFrame, columns: Sequence[str] | pd.Index) -> pd.DataFrame:
+    """Return ``X`` with exactly ``columns``, in order, copying only if needed.
 
-    ``X`` itself when its columns already are ``columns``: a million-row feature
+    ``X.reindex(columns=columns)`` (a missing column becomes NaN), except that ``X``
+    itself comes back when its columns already are ``columns``: a million-row feature
     table is not copied just to be put in the order it is in.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        A feature table.
+    columns : sequence of str or pandas.Index
+        The columns wanted, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
     """
     names = list(columns)
     return X if list(X.columns) == names else X.reindex(columns=names)

@@ -312,8 +312,9 @@ def tree_effects(
                 base[start:stop] += fold.calibrator.predict(raw)
                 # every risky (feature, row) pair of the block through the calibrator at once
                 pairs = block_risky.T
-                moved = fold.calibrator.predict((raw + shift)[pairs])
-                counterfactual[start:stop].T[pairs] += moved
+                if pairs.any():  # an isotonic calibrator refuses an empty input
+                    moved = fold.calibrator.predict((raw + shift)[pairs])
+                    counterfactual[start:stop].T[pairs] += moved
     base /= len(folds)
     effects = np.where(risky, base[:, None] - counterfactual / len(folds), np.nan)
     return base, effects

@@ -52,10 +52,11 @@ def _blas_controller() -> ThreadpoolController:
 
 
 def row_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the distinct rows of equal-length columns, numbered by first appearance.
+    """Return where each distinct row first appears, and every row's number among them.
 
-    Hash-based (``pandas.factorize`` per column, then on the combined codes), so it is
-    linear in the number of rows. NaN is a value like any other.
+    Distinct rows are numbered in order of first appearance. Hash-based
+    (``pandas.factorize`` per column, then on the combined codes), so it is linear in
+    the number of rows. NaN is a value like any other.
 
     Parameters
     ----------

@@ -69,3 +69,21 @@ def test_decision_tables_give_scikit_learns_probabilities(fitted) -> None:
     reference = model.model_.predict_proba(X)[:, 1]  # scikit-learn's own predictor
     assert np.allclose(boosted_probability(model, X, batch=20_000), reference, rtol=0, atol=1e-12)
     assert np.allclose(model.predict_proba(X)[:, 1], reference, rtol=0, atol=1e-12)
+
+
+def test_isotonic_calibration_and_customers_with_nothing_risky() -> None:
+    rng = np.random.default_rng(5)
+    n = 900
+    X = pd.DataFrame(
+        {"days_since_last": rng.exponential(60, n), "orders_last": rng.poisson(2, n).astype(float)},
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
+    model = ChurnClassifier(random_state=0, max_iter=30, calibration="isotonic")
+    model.fit(X, X["days_since_last"] / 60 - X["orders_last"] / 2 + rng.normal(0, 0.7, n) > 0)
+    # recent, frequent customers: no value on a risky side, so no counterfactual to score
+    safe = X[(X["days_since_last"] < 5) & (X["orders_last"] >= 4)]
+    assert len(safe) > 0
+    reasons = customer_reasons(model, safe, reference=X)
+    assert (reasons["reason_1"] == "").all()
+    expected = model.churn_probability(safe).to_numpy()
+    np.testing.assert_allclose(reasons["churn_probability"].to_numpy(), expected, rtol=1e-12)
