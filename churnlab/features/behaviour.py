@@ -258,7 +258,8 @@ def behaviour_features(
         features["returns_share"] = (returned["returned_amount"] / gross).where(gross > 0, 0.0)
         features["n_returns"] = returned["n_returns"]
         features = settle_floats(features.replace([np.inf, -np.inf], np.nan))
-    return features.sort_index()
+    # the engine sorted the rows: sorting again would only copy the table
+    return features if features.index.is_monotonic_increasing else features.sort_index()
 
 
 def _behaviour_query(
