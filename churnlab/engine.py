@@ -17,6 +17,7 @@ from __future__ import annotations
 import glob
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def _table_from_path(source: str | os.PathLike[str]) -> ir.Table:
     )
 
 
-def as_table(source: Any) -> ir.Table:
+def as_table(source: Any, *, columns: Sequence[str] | None = None) -> ir.Table:
     """Return ``source`` as an Ibis table ready for churnlab's aggregations.
 
     Parameters
@@ -165,6 +166,10 @@ def as_table(source: Any) -> ir.Table:
         * a CSV (also ``.csv.gz``) or Parquet path, a folder of Parquet files, or a
           Parquet glob such as ``"data/tx/*.parquet"``;
         * an Ibis table, which keeps its own backend (DuckDB, Spark, a warehouse).
+    columns : sequence of str, optional
+        Keep only these columns (they must exist). A DataFrame is cut before it
+        becomes an in-memory table, so its other columns, of any type, are neither
+        converted nor sent to the engine.
 
     Returns
     -------
@@ -177,14 +182,15 @@ def as_table(source: Any) -> ir.Table:
         If the path does not exist, a glob matches nothing, or the type is unsupported.
     """
     if isinstance(source, ir.Table):
-        return source
+        return source if columns is None else source.select(*columns)
     data = source if isinstance(source, pd.DataFrame) else getattr(source, "data", None)
     if isinstance(data, pd.DataFrame):
         if any(name is not None for name in data.index.names):
             data = data.reset_index()  # e.g. a frame indexed by customer_id
-        return ibis.memtable(data)
+        return ibis.memtable(data if columns is None else data[list(columns)])
     if isinstance(source, (str, os.PathLike)):
-        return _table_from_path(source)
+        table = _table_from_path(source)
+        return table if columns is None else table.select(*columns)
     raise DataValidationError(
         f"Cannot use a {type(source).__name__} as transactions. Pass a pandas DataFrame, "
         "the result of churnlab.data.load_transactions(), a CSV/Parquet path or glob, "

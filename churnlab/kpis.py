@@ -204,21 +204,9 @@ def _check_columns(columns: Sequence[str], required: Sequence[str], where: str) 
 
 
 def _log(transactions: Transactions, required: Sequence[str], where: str) -> ir.Table:
-    """Return the log as an Ibis table of the ``required`` columns, checked.
-
-    A DataFrame is cut to those columns before it becomes an in-memory table, so its
-    other columns (of any type) are neither converted nor sent to the engine.
-    """
-    data = None if isinstance(transactions, ir.Table) else transactions
-    data = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
-    if isinstance(data, pd.DataFrame):
-        if any(name is not None for name in data.index.names):
-            data = data.reset_index()  # e.g. a log indexed by customer_id
-        _check_columns([str(c) for c in data.columns], required, where)
-        return as_table(data[list(required)])
-    log = as_table(transactions)
-    _check_columns([str(c) for c in log.columns], required, where)
-    return log.select(*required)
+    """Return the log as an Ibis table of the ``required`` columns, checked."""
+    _check_columns([str(c) for c in as_table(transactions).columns], required, where)
+    return as_table(transactions, columns=required)
 
 
 def _monthly_events(table: ir.Table, *, window: int) -> pd.DataFrame:

@@ -325,9 +325,9 @@ def finish_behaviour(frame: pd.DataFrame, *, cutoff: Any, time_unit: str) -> pd.
     """
     rfm = {f"_rfm_{c}": c for c in ("frequency", "recency", "T", "monetary_value")}
     kept = [*rfm, *(c for c in frame.columns if c not in rfm and c != "n_lines")]
-    names = [rfm.get(c, c) for c in kept] + [c for c in _DERIVED if c != "product_diversity"]
     lines = "n_lines" in frame.columns
-    names += ["product_diversity"] if lines else []
+    names = [rfm.get(c, c) for c in kept]
+    names += [c for c in _DERIVED if lines or c != "product_diversity"]
     # one (columns, rows) block, filled column by column: no frame is copied or grown
     block = np.empty((len(names), len(frame)), dtype="float64")
     block[: len(kept)] = frame[kept].to_numpy(dtype="float64").T

@@ -106,8 +106,9 @@ def unique_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarra
     inverse : numpy.ndarray
         ``unique_columns[j][inverse] == columns[j]``.
     """
-    first, key = row_codes(*columns)
-    return tuple(np.asarray(c, dtype=float).ravel()[first] for c in columns), key
+    arrays = [np.asarray(c, dtype=float).ravel() for c in columns]
+    first, key = row_codes(*arrays)
+    return tuple(arr[first] for arr in arrays), key
 
 
 def on_unique_rows(function: Any, *columns: np.ndarray) -> np.ndarray:
