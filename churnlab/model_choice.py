@@ -172,7 +172,12 @@ def spend_model(summary: pd.DataFrame, *, settings: Any) -> tuple[Any, list[str]
 
 
 def choose_churn_source(
-    data: pd.DataFrame, transaction: Any, *, end: pd.Timestamp, settings: Any
+    data: pd.DataFrame,
+    transaction: Any,
+    *,
+    end: pd.Timestamp,
+    settings: Any,
+    snapshots: dict[tuple, Any] | None = None,
 ) -> tuple[pd.DataFrame, str, Any, list[str]]:
     """Backtest the classifier against the transaction model and pick the better one.
 
@@ -186,6 +191,9 @@ def choose_churn_source(
         Observation end.
     settings : ScoringSettings
         ``churn_horizon_months``, ``time_unit``, ``penalizer``, ``random_state``.
+    snapshots : dict, optional
+        Labelled snapshots of ``data`` already built by the scoring pass (see
+        :func:`churnlab.classifier.backtest.labelled_snapshot`).
 
     Returns
     -------
@@ -199,13 +207,13 @@ def choose_churn_source(
     healthy = model_health(transaction)[0]
     horizon = settings.churn_horizon_months
     try:
-        train_at, test_at = backtest_cutoffs(
-            data, horizon=horizon, n_train=4, observation_end=end + pd.Timedelta(days=1)
-        )
+        # "now" as the scoring pass has it, so the test snapshot is its last training one
+        now = end.normalize() + pd.Timedelta(days=1)
+        train_at, test_at = backtest_cutoffs(data, horizon=horizon, n_train=4, observation_end=now)
         result = backtest(
             data, train_cutoff=train_at, test_cutoff=test_at, horizon=horizon,
             time_unit=settings.time_unit, baselines=False, random_state=settings.random_state,
-            classifier=classifier_for(settings),
+            classifier=classifier_for(settings), snapshots=snapshots,
         )  # fmt: skip
     except (ChurnlabError, ValueError) as exc:
         source = "transaction model" if healthy else "classifier"

@@ -447,16 +447,18 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         spend, spend_caveats = spend_model(summary, settings=s)
         caveats += spend_caveats
 
+    snapshots: dict[tuple, Any] = {}  # the last training snapshot is the backtest's test one
     with stage("classifier"):
         scored = score_customers(
             table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
             classifier=classifier_for(s), random_state=s.random_state, training=training,
             current=current, spend_model=None,  # the CLV shown is the chosen models' (below)
+            snapshots=snapshots,
         )  # fmt: skip
         del current  # scored.features holds what is needed of it
     with stage("backtest"):
         churn_table, source, backtest, churn_caveats = choose_churn_source(
-            training, transaction, end=end, settings=s
+            training, transaction, end=end, settings=s, snapshots=snapshots
         )
         caveats += churn_caveats
 

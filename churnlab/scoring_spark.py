@@ -96,9 +96,10 @@ def _fit_on_driver(table: ir.Table, end: pd.Timestamp, now: pd.Timestamp, s: Sco
     _, source, _, _ = choose_churn_source(history, transaction, end=end, settings=s)
 
     # the classifier's training snapshots, as churnlab.classifier.backtest.score_customers
-    window = pd.Timedelta(days=s.churn_horizon_months * config.TIME_UNIT_DAYS["M"])
+    horizon_days = s.churn_horizon_months * config.TIME_UNIT_DAYS["M"]
+    window = pd.Timedelta(days=horizon_days)
     starts = sorted((now - window).normalize() - pd.Timedelta(days=30 * k) for k in range(2))
-    model_horizon = window.days / config.TIME_UNIT_DAYS[s.time_unit]
+    model_horizon = horizon_days / config.TIME_UNIT_DAYS[s.time_unit]
     xs, ys = [], []
     for at in starts:
         x = finish_behaviour(

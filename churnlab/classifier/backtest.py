@@ -23,7 +23,61 @@ from churnlab.engine import as_table
 from churnlab.exceptions import ConfigError, DataQualityWarning
 from churnlab.models.bgnbd import BetaGeoModel
 
-__all__ = ["BacktestResult", "ScoringResult", "backtest", "backtest_cutoffs", "score_customers"]
+__all__ = [
+    "BacktestResult",
+    "ScoringResult",
+    "backtest",
+    "backtest_cutoffs",
+    "labelled_snapshot",
+    "score_customers",
+]
+
+
+def labelled_snapshot(
+    transactions: Any,
+    cutoff: pd.Timestamp,
+    *,
+    options: dict[str, Any],
+    horizon: float,
+    horizon_unit: str,
+    snapshots: dict[tuple, Any] | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Return the classifier features of ``transactions`` at ``cutoff`` and their churn labels.
+
+    The scoring pass's last training snapshot is also the backtest's test snapshot;
+    given the same ``snapshots`` dictionary, the second call returns what the first
+    built instead of querying the log again.
+
+    Parameters
+    ----------
+    transactions : DataFrame, LoadedTransactions, path or ibis.Table
+        Canonical transaction log.
+    cutoff : pandas.Timestamp
+        Snapshot date.
+    options : dict
+        Keyword arguments of :func:`model_features` (``time_unit``, ``returns``,
+        ``transaction_model``, ``model_horizon``).
+    horizon, horizon_unit
+        Label window (see :func:`churn_labels`).
+    snapshots : dict, optional
+        Snapshots built before, keyed by the log, the cutoff and every option; the
+        one built here is added.
+
+    Returns
+    -------
+    tuple
+        ``(features, labels)``, the labels aligned with the features' rows.
+    """
+    settings = ((k, id(v) if k == "returns" else v) for k, v in sorted(options.items()))
+    key = (id(transactions), cutoff, horizon, horizon_unit, *settings)
+    if snapshots is not None and key in snapshots:
+        return snapshots[key]
+    x = model_features(transactions, cutoff=cutoff, **options)
+    y = churn_labels(transactions, cutoff=cutoff, horizon=horizon, horizon_unit=horizon_unit)
+    labelled = x, y.reindex(x.index)
+    if snapshots is not None:
+        snapshots[key] = labelled
+    return labelled
 
 
 def backtest_cutoffs(
@@ -94,6 +148,7 @@ def backtest(
     classifier: Any = None,
     baselines: bool = True,
     random_state: int | None = None,
+    snapshots: dict[tuple, Any] | None = None,
 ) -> BacktestResult:
     """Fit at ``train_cutoff``, score at the later ``test_cutoff``, compare with BG/NBD.
 
@@ -121,6 +176,8 @@ def backtest(
         ``probability_no_purchase`` on the same customers and label.
     random_state : int, optional
         Seed for the default classifiers.
+    snapshots : dict, optional
+        Labelled snapshots shared with other calls (see :func:`labelled_snapshot`).
 
     Returns
     -------
@@ -145,18 +202,16 @@ def backtest(
         )
     options = {"time_unit": time_unit, "returns": returns, "transaction_model": "fit"}
     options["model_horizon"] = horizon_days / config.TIME_UNIT_DAYS[time_unit]
-    label_options = {"horizon": horizon, "horizon_unit": horizon_unit}
-    xs, ys = [], []
-    for at in train_ats:
-        x = model_features(transactions, cutoff=at, **options)
-        xs.append(x)
-        ys.append(churn_labels(transactions, cutoff=at, **label_options).reindex(x.index))
+    label = {"horizon": horizon, "horizon_unit": horizon_unit, "snapshots": snapshots}
+    xs, ys = zip(
+        *(labelled_snapshot(transactions, at, options=options, **label) for at in train_ats),
+        strict=True,
+    )
     train_x = pd.concat(xs, keys=[str(at.date()) for at in train_ats], names=["cutoff"])
     train_y = pd.concat(ys, keys=[str(at.date()) for at in train_ats], names=["cutoff"])
     train_x.attrs.update(xs[-1].attrs)
-    test_x = model_features(transactions, cutoff=test_at, **options)
+    test_x, test_y = labelled_snapshot(transactions, test_at, options=options, **label)
     test_x = in_columns(test_x, train_x.columns)
-    test_y = churn_labels(transactions, cutoff=test_at, **label_options).reindex(test_x.index)
 
     model = classifier if classifier is not None else ChurnClassifier(random_state=random_state)
     model.fit(train_x, train_y)
@@ -226,6 +281,7 @@ def score_customers(
     random_state: int | None = None,
     training: Any = None,
     current: pd.DataFrame | None = None,
+    snapshots: dict[tuple, Any] | None = None,
 ) -> ScoringResult:
     """Fit the classifier on the most recent complete label windows and score customers now.
 
@@ -263,6 +319,9 @@ def score_customers(
         The behaviour features at ``cutoff`` when they are already computed
         (:func:`~churnlab.features.behaviour.behaviour_features` of ``transactions``
         with this ``time_unit`` and ``returns``).
+    snapshots : dict, optional
+        Labelled training snapshots shared with other calls, e.g. the backtest of the
+        same ``training`` log (see :func:`labelled_snapshot`).
 
     Returns
     -------
@@ -275,17 +334,18 @@ def score_customers(
         now = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     else:
         now = parse_date(cutoff, name="cutoff")
-    window = pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
+    horizon_days = horizon * period_days(horizon_unit, name="horizon_unit")
+    window = pd.Timedelta(days=horizon_days)
     starts = [(now - window).normalize() - pd.Timedelta(days=step_days * k) for k in range(n_train)]
     options = {"time_unit": time_unit, "returns": returns, "transaction_model": "fit"}
-    options["model_horizon"] = window.days / config.TIME_UNIT_DAYS[time_unit]
+    # the label window in model periods, as the backtest and the churn probability have it
+    options["model_horizon"] = horizon_days / config.TIME_UNIT_DAYS[time_unit]
     history = transactions if training is None else training
-    xs, ys = [], []
-    for at in sorted(starts):
-        x = model_features(history, cutoff=at, **options)
-        xs.append(x)
-        labels = churn_labels(history, cutoff=at, horizon=horizon, horizon_unit=horizon_unit)
-        ys.append(labels.reindex(x.index))
+    label = {"horizon": horizon, "horizon_unit": horizon_unit, "snapshots": snapshots}
+    xs, ys = zip(
+        *(labelled_snapshot(history, at, options=options, **label) for at in sorted(starts)),
+        strict=True,
+    )
     keys = [str(at.date()) for at in sorted(starts)]
     train_x = pd.concat(xs, keys=keys, names=["cutoff"])
     train_y = pd.concat(ys, keys=keys, names=["cutoff"])

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from churnlab.classifier.backtest import backtest, backtest_cutoffs
+from churnlab.classifier.backtest import backtest, backtest_cutoffs, score_customers
 from churnlab.classifier.drivers import customer_reasons, permutation_drivers
 from churnlab.classifier.metrics import (
     evaluate_churn_scores,
@@ -256,3 +256,26 @@ def test_calibration_folds_keep_a_customer_on_one_side(separable):
     customers = stacked.index.get_level_values("customer_id")
     for fit_rows, calibration_rows in folds:
         assert not set(customers[fit_rows]) & set(customers[calibration_rows])
+
+
+def test_backtest_reuses_the_scoring_pass_snapshot(random_transactions):
+    # the pass's last training snapshot (now - horizon) is the backtest's test snapshot:
+    # built once, and equal to the one the backtest builds on its own
+    now = pd.Timestamp(random_transactions["date"].max()).normalize() + pd.Timedelta(days=1)
+    snapshots: dict = {}
+    model = ChurnClassifier(max_iter=20, random_state=0)
+    scored = score_customers(
+        random_transactions, cutoff=now, classifier=model, spend_model=None,
+        snapshots=snapshots,
+    )  # fmt: skip
+    assert len(snapshots) == 2
+    train, test = backtest_cutoffs(random_transactions, horizon=3, n_train=2, observation_end=now)
+    options = {"train_cutoff": train, "test_cutoff": test, "baselines": False, "random_state": 0}
+    shared = backtest(random_transactions, classifier=model, snapshots=snapshots, **options)
+    alone = backtest(random_transactions, classifier=model, **options)
+    assert len(snapshots) == 4  # two training snapshots added, the test one found
+    last = scored.train_features.xs(str(test.date()), level="cutoff")
+    pd.testing.assert_frame_equal(shared.test_features, last[shared.test_features.columns])
+    pd.testing.assert_frame_equal(shared.test_features, alone.test_features)
+    pd.testing.assert_series_equal(shared.test_labels, alone.test_labels)
+    pd.testing.assert_frame_equal(shared.evaluation, alone.evaluation)
