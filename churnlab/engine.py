@@ -17,7 +17,8 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "execute",
     "execute_floats",
     "get_connection",
+    "own_connection",
     "settle_array",
     "settle_floats",
 ]
@@ -46,6 +48,7 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt")
 _lock = threading.Lock()
 _connection: Any = None
 _settings: dict[str, Any] = {}
+_thread = threading.local()  # a worker thread's own connection (see own_connection)
 
 
 def configure(
@@ -98,14 +101,41 @@ def get_connection() -> Any:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = ibis.duckdb.connect(**_settings)
-            try:
-                _connection.raw_sql("SET enable_progress_bar = false")
-            except duckdb.InvalidInputException:
-                # Inside Jupyter without ipywidgets DuckDB refuses the change, but
-                # its progress bar is already off there.
-                pass
+            _connection = _quiet(ibis.duckdb.connect(**_settings))
         return _connection
+
+
+def _quiet(backend: Any) -> Any:
+    """Turn off DuckDB's progress bar on ``backend`` (a per-connection setting)."""
+    try:
+        backend.raw_sql("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        # Inside Jupyter without ipywidgets DuckDB refuses the change, but its progress
+        # bar is already off there.
+        pass
+    return backend
+
+
+@contextmanager
+def own_connection() -> Iterator[None]:
+    """Run this thread's in-memory tables on a connection of their own, to the same database.
+
+    A DuckDB connection runs one query at a time; a worker thread that queries
+    in-memory tables (pandas DataFrames) beside the main thread does so on a second
+    connection (DuckDB's ``cursor()``) with the same settings. Tables bound to a
+    connection, such as files read by :func:`as_table`, keep theirs.
+
+    Yields
+    ------
+    None
+    """
+    main = get_connection()
+    _thread.connection = _quiet(ibis.duckdb.from_connection(main.con.cursor()))
+    try:
+        yield
+    finally:
+        _thread.connection.disconnect()
+        del _thread.connection
 
 
 def _path_kind(text: str) -> str | None:
@@ -203,7 +233,7 @@ def _backend_of(expr: ir.Expr) -> Any:
         return expr._find_backend(use_default=False)
     except Exception:
         # only in-memory tables (pandas DataFrames): run on the embedded DuckDB
-        return get_connection()
+        return getattr(_thread, "connection", None) or get_connection()
 
 
 def execute(expr: ir.Expr) -> Any:

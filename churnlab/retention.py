@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, FREQUENCY, RECENCY, T
+from churnlab.engine import execute
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.models._base import unique_rows
 from churnlab.units import check_unit, convert
@@ -167,7 +168,7 @@ def period_retention(transactions: Any, *, period: str = "M") -> pd.DataFrame:
         revenue=cp.revenue.sum(),
         revenue_from_retained=kept.ifelse(cp.revenue, 0.0).sum(),
     )
-    frame = per.execute().set_index("pidx").sort_index()
+    frame = execute(per).set_index("pidx").sort_index()
     full = np.arange(frame.index.min(), frame.index.max() + 1)
     frame = frame.reindex(full, fill_value=0)
     frame["customers_start"] = frame["customers_end"].shift(1)
@@ -215,7 +216,7 @@ def repeat_purchase_rate(transactions: Any, *, cutoff: Any = None) -> float:
         table = table.filter(table[DATE] < pd.Timestamp(cutoff).to_pydatetime())
     days = table.group_by(CUSTOMER_ID).aggregate(n=table[DATE].truncate("D").nunique())
     counts = days.aggregate(customers=days.count(), repeat=(days.n >= 2).ifelse(1, 0).sum())
-    row = counts.execute().iloc[0]
+    row = execute(counts).iloc[0]
     if row["customers"] == 0:
         raise DataValidationError("repeat_purchase_rate got no purchases (before the cutoff).")
     return float(row["repeat"] / row["customers"])
@@ -254,7 +255,7 @@ def cohort_matrix(
     cp = _customer_periods(transactions, period)
     cp = cp.mutate(age=cp.pidx - cp.cohort)
     per = cp.group_by(["cohort", "age"]).aggregate(customers=cp.count(), revenue=cp.revenue.sum())
-    frame = per.execute()
+    frame = execute(per)
     matrix = frame.pivot(index="cohort", columns="age", values=values).sort_index()
     ages = np.arange(0, int(matrix.columns.max()) + 1)
     matrix = matrix.reindex(columns=ages)

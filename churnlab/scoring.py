@@ -22,7 +22,8 @@ import os
 import pickle
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from churnlab import config
 from churnlab.actions import contact_list
@@ -41,7 +43,7 @@ from churnlab.classifier.sampled import classifier_for
 from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
-from churnlab.engine import as_table, execute
+from churnlab.engine import as_table, execute, own_connection
 from churnlab.exceptions import ConfigError
 from churnlab.features.behaviour import behaviour_features
 from churnlab.features.rfm import check_log, summary_from_snapshot
@@ -397,6 +399,32 @@ def _prepare(
     return data, as_table(data), end, loaded
 
 
+@contextmanager
+def _beside(
+    concurrent: bool, function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Iterator[Callable[[], Any]]:
+    """Run ``function`` in a worker thread while the block runs; yield how to get its result.
+
+    The worker queries in-memory tables on a DuckDB connection of its own
+    (:func:`churnlab.engine.own_connection`). What the two threads share is restored
+    once both are done: the warning filters (``warnings.catch_warnings`` is not
+    thread-safe) and the BLAS thread count (model fits limit it process-wide and
+    would restore each other's values; the OpenMP limits are per thread). With
+    ``concurrent`` False, ``function`` runs when its result is asked for.
+    """
+    if not concurrent:
+        yield lambda: function(*args, **kwargs)
+        return
+
+    def run() -> Any:
+        with own_connection():
+            return function(*args, **kwargs)
+
+    blas = threadpool_limits(limits=1, user_api="blas")
+    with warnings.catch_warnings(), blas, ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(run).result
+
+
 def score(transactions: Any, settings: ScoringSettings | None = None) -> ScoringResult:
     """Run the scoring pass.
 
@@ -448,19 +476,23 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         caveats += spend_caveats
 
     snapshots: dict[tuple, Any] = {}  # the last training snapshot is the backtest's test one
-    with stage("classifier"):
-        scored = score_customers(
-            table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
-            classifier=classifier_for(s), random_state=s.random_state, training=training,
-            current=current, spend_model=None,  # the CLV shown is the chosen models' (below)
-            snapshots=snapshots,
-        )  # fmt: skip
-        del current  # scored.features holds what is needed of it
-    with stage("backtest"):
-        churn_table, source, backtest, churn_caveats = choose_churn_source(
-            training, transaction, end=end, settings=s, snapshots=snapshots
-        )
-        caveats += churn_caveats
+    backtest_options = {"end": end, "settings": s, "snapshots": snapshots}
+    # on a large base the backtest reads only the training sample (an in-memory table),
+    # so it runs beside the production classifier, on a DuckDB connection of its own
+    with _beside(
+        training is not table, choose_churn_source, training, transaction, **backtest_options
+    ) as backtested:
+        with stage("classifier"):
+            scored = score_customers(
+                table, cutoff=now, horizon=s.churn_horizon_months, time_unit=s.time_unit,
+                classifier=classifier_for(s), random_state=s.random_state, training=training,
+                current=current, spend_model=None,  # the CLV shown is the chosen models' (below)
+                snapshots=snapshots,
+            )  # fmt: skip
+            del current  # scored.features holds what is needed of it
+        with stage("backtest"):
+            churn_table, source, backtest, churn_caveats = backtested()
+            caveats += churn_caveats
 
     with stage("model_outputs"):
         index = summary.index

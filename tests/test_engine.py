@@ -1,15 +1,17 @@
-"""The engine's numeric fetch: one float64 block, the query's order, nulls as NaN."""
+"""The engine: its numeric fetch (one float64 block, in order, nulls as NaN) and its threads."""
 
 from __future__ import annotations
 
 import decimal
+import threading
 
 import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from churnlab.engine import execute, execute_floats, settle_array
+from churnlab import engine
+from churnlab.engine import as_table, execute, execute_floats, settle_array
 
 
 def test_execute_floats_casts_every_number_and_keeps_the_order() -> None:
@@ -53,3 +55,22 @@ def test_settle_array_rounds_in_place_to_twelve_significant_digits() -> None:
     assert out is values
     # 0.30000000000000004 rounds to the double nearest 0.3; the rest are kept or rounded
     np.testing.assert_array_equal(values, [0.3, 0.0, np.nan, np.inf, -1234.56789012, 1e-300])
+
+
+def test_a_worker_thread_queries_in_memory_tables_on_its_own_connection() -> None:
+    table = as_table(pd.DataFrame({"customer_id": ["a", "b", "a"], "amount": [1.0, 2.0, 3.0]}))
+    main = engine.get_connection()
+    seen = {}
+
+    def worker() -> None:
+        with engine.own_connection():
+            seen["backend"] = engine._backend_of(table)
+            seen["total"] = engine.execute(table["amount"].sum())
+        seen["after"] = engine._backend_of(table)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["backend"] is not main and seen["total"] == 6.0
+    assert seen["after"] is main  # the connection of its own ends with the block
+    assert engine._backend_of(table) is main  # the main thread never had another

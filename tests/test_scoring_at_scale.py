@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_info
 
+from churnlab import scoring
 from churnlab.classifier.drivers import customer_reasons
 from churnlab.engine import as_table, execute
 from churnlab.report import model_pages, narrative
@@ -117,3 +121,33 @@ def test_at_risk_reasons_are_the_reasons_of_those_customers(sampled) -> None:
         shown = reasons.loc[at_risk.index, column].fillna("")
         assert list(shown) == list(expected[column])
         assert reasons.loc[risk < 0.5, column].isna().all()
+
+
+def test_the_backtest_beside_the_classifier_changes_nothing(
+    sampled, log: pd.DataFrame, monkeypatch
+) -> None:
+    # with a sample, the backtest runs in a worker thread on a DuckDB connection of its
+    # own; one stage after the other it gives the same tables
+    beside = scoring._beside
+    calls = []
+
+    def one_after_the_other(concurrent, *args, **kwargs):
+        calls.append(concurrent)
+        return beside(False, *args, **kwargs)
+
+    monkeypatch.setattr(scoring, "_beside", one_after_the_other)
+    serial = score(log, ScoringSettings(training_customers=400, random_state=2))
+    assert calls == [True]  # the sampled pass asks for a worker thread
+    pd.testing.assert_frame_equal(serial.customers, sampled.customers)
+    pd.testing.assert_frame_equal(serial.churn_comparison, sampled.churn_comparison)
+    assert serial.caveats == sampled.caveats
+    assert serial.kpis == sampled.kpis
+
+
+def test_the_pass_leaves_threads_and_warning_filters_as_it_found_them(
+    log: pd.DataFrame,
+) -> None:
+    before = ([(i["user_api"], i["num_threads"]) for i in threadpool_info()], warnings.filters[:])
+    score(log, ScoringSettings(training_customers=400, random_state=3))
+    after = ([(i["user_api"], i["num_threads"]) for i in threadpool_info()], warnings.filters[:])
+    assert after == before

@@ -19,7 +19,7 @@ from churnlab.classifier.model_features import model_features
 from churnlab.classifier.pipeline import ChurnClassifier, churn_labels, in_columns
 from churnlab.config import DATE
 from churnlab.data.validation import parse_date, period_days
-from churnlab.engine import as_table
+from churnlab.engine import as_table, execute
 from churnlab.exceptions import ConfigError, DataQualityWarning
 from churnlab.models.bgnbd import BetaGeoModel
 
@@ -112,7 +112,7 @@ def backtest_cutoffs(
     """
     if observation_end in (None, ""):
         table = as_table(transactions)
-        end = pd.Timestamp(table[DATE].max().execute()).normalize() + pd.Timedelta(days=1)
+        end = pd.Timestamp(execute(table[DATE].max())).normalize() + pd.Timedelta(days=1)
     else:
         end = parse_date(observation_end, name="observation_end")
     window = pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
@@ -330,7 +330,7 @@ def score_customers(
         the fitted ``classifier`` and its training data.
     """
     if cutoff in (None, ""):
-        last = as_table(transactions)[DATE].max().execute()
+        last = execute(as_table(transactions)[DATE].max())
         now = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     else:
         now = parse_date(cutoff, name="cutoff")

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from churnlab.classifier.tree_effects import boosted_probability
 from churnlab.config import CHURNED, CUSTOMER_ID, DATE
 from churnlab.data.validation import parse_date, period_days
-from churnlab.engine import as_table
+from churnlab.engine import as_table, execute
 from churnlab.exceptions import (
     ConfigError,
     DataValidationError,
@@ -355,7 +355,7 @@ def churn_labels(
     stamp = parse_date(cutoff, name="cutoff")
     end = stamp + pd.Timedelta(days=horizon * period_days(horizon_unit, name="horizon_unit"))
     table = as_table(transactions)
-    last = pd.Timestamp(table[DATE].max().execute())
+    last = pd.Timestamp(execute(table[DATE].max()))
     if last < end - pd.Timedelta(days=1):
         raise DataValidationError(
             f"The label window {stamp.date()} to {end.date()} ends after the data "
@@ -368,7 +368,7 @@ def churn_labels(
     )
     active = window.select(CUSTOMER_ID).distinct().mutate(active=1)
     joined = before.left_join(active, CUSTOMER_ID).select(before[CUSTOMER_ID], "active")
-    frame = joined.execute()
+    frame = execute(joined)
     labels = pd.Series(
         frame["active"].isna().to_numpy(), index=frame[CUSTOMER_ID].astype(str), name=CHURNED
     )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUANTITY
 from churnlab.data.validation import parse_date, period_days, require_columns
-from churnlab.engine import as_table, execute_floats, settle_array, settle_floats
+from churnlab.engine import as_table, execute, execute_floats, settle_array, settle_floats
 from churnlab.exceptions import ConfigError, DataValidationError
 from churnlab.features.rfm import rfm_expr
 
@@ -181,7 +181,7 @@ def _returns_aggregates(returns: Any, *, cutoff: pd.Timestamp) -> pd.DataFrame:
     result = table.group_by(CUSTOMER_ID).aggregate(
         returned_amount=table[AMOUNT].abs().sum(), n_returns=key.nunique()
     )
-    return result.execute().set_index(CUSTOMER_ID)
+    return execute(result).set_index(CUSTOMER_ID)
 
 
 def behaviour_features(

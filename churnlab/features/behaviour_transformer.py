@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab.config import DATE
+from churnlab.engine import execute
 from churnlab.features.behaviour import _as_table, behaviour_features
 
 __all__ = ["BehaviourFeatures"]
@@ -57,7 +58,7 @@ class BehaviourFeatures(TransformerMixin, BaseEstimator):
     def _build(self, X: Any) -> pd.DataFrame:
         cutoff = self.cutoff
         if cutoff is None:
-            last = _as_table(X)[DATE].max().execute()
+            last = execute(_as_table(X)[DATE].max())
             cutoff = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
         return behaviour_features(
             X,
