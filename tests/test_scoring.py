@@ -106,6 +106,7 @@ def test_a_parquet_path_gives_the_same_scores(result, log: pd.DataFrame, tmp_pat
         from_file.customers, result.customers, check_exact=False, rtol=1e-9
     )
     assert from_file.kpis == result.kpis
+    pd.testing.assert_frame_equal(from_file.monthly_retention, result.monthly_retention)
     assert from_file.transactions is None  # queried where it lies, never loaded into pandas
 
 

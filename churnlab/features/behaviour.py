@@ -20,7 +20,7 @@ from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUA
 from churnlab.data.validation import parse_date, period_days, require_columns
 from churnlab.engine import as_table, execute, execute_floats, settle_array, settle_floats
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.features.rfm import rfm_expr
+from churnlab.features.rfm import day_aggregates, day_rfm
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
@@ -116,9 +116,14 @@ def returns_from_dropped(
 
 
 def _log_aggregates(
-    table: ibis.Table, *, cutoff: pd.Timestamp, trend_days: float
+    table: ibis.Table, *, cutoff: pd.Timestamp, trend_days: float, time_unit: str
 ) -> tuple[ibis.Table, bool, bool]:
-    """Return one Ibis expression with the per-customer aggregates of ``table``."""
+    """Return one Ibis expression with the per-customer aggregates of ``table``.
+
+    The RFM columns (``_rfm_*``) come from the same ordered purchase days as the gaps
+    between them (:func:`churnlab.features.rfm.day_aggregates`), so the log is
+    grouped by customer and day once for both.
+    """
     cutoff_epoch = (cutoff - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
     has_qty = QUANTITY in table.columns
     has_product = PRODUCT_ID in table.columns
@@ -157,14 +162,28 @@ def _log_aggregates(
         customer_metrics["avg_basket_items"] = orders.oitems.mean()
     per_customer = orders.group_by(CUSTOMER_ID).aggregate(**customer_metrics)
 
-    days = table.select(CUSTOMER_ID, day=table[DATE].truncate("D")).distinct()
-    seconds = days.day.epoch_seconds().cast("float64")
-    window = ibis.window(group_by=CUSTOMER_ID, order_by=days.day)
-    gaps = days.mutate(gap=(seconds - seconds.lag().over(window)) / _SECONDS_PER_DAY)
-    gap_stats = gaps.group_by(CUSTOMER_ID).aggregate(
-        ipt_mean_days=gaps.gap.mean(), ipt_std_days=gaps.gap.std()
+    # a projection of its own: the engine then reads the log for the days as it does for
+    # the orders, instead of materialising the filtered log for both (a shared subquery)
+    lines = table.select(CUSTOMER_ID, day=table[DATE].truncate("D"), amount=table[AMOUNT])
+    days = lines.group_by([CUSTOMER_ID, "day"]).aggregate(
+        day_amount=lines[AMOUNT].cast("float64").sum()
     )
-    joined = per_customer.join(gap_stats, CUSTOMER_ID)
+    window = ibis.window(group_by=CUSTOMER_ID, order_by=days.day)
+    days = days.mutate(
+        previous_day=days.day.lag().over(window), first_day=days.day.min().over(window)
+    )
+    seconds = days.day.epoch_seconds().cast("float64")
+    gap = (seconds - days.previous_day.epoch_seconds().cast("float64")) / _SECONDS_PER_DAY
+    by_day = days.group_by(CUSTOMER_ID).aggregate(
+        ipt_mean_days=gap.mean(),
+        ipt_std_days=gap.std(),
+        **day_aggregates(days, time_unit=time_unit),
+    )
+    rfm = day_rfm(by_day, observation_end=cutoff, time_unit=time_unit)
+    by_day = by_day.select(
+        CUSTOMER_ID, "ipt_mean_days", "ipt_std_days", **{f"_rfm_{c}": v for c, v in rfm.items()}
+    )
+    joined = per_customer.join(by_day, CUSTOMER_ID)
     if has_product:
         products = table.group_by(CUSTOMER_ID).aggregate(
             n_products=table[PRODUCT_ID].nunique(), n_lines=table.count()
@@ -266,11 +285,11 @@ def _behaviour_query(
     table: ibis.Table, stamp: pd.Timestamp, time_unit: str, trend_days: float
 ) -> ibis.Table:
     before = table.filter(table[DATE] < stamp.to_pydatetime())
-    aggregates, _, _ = _log_aggregates(before, cutoff=stamp, trend_days=trend_days)
-    # one query per snapshot: the RFM columns join the behaviour aggregates in SQL
-    rfm = rfm_expr(before, observation_end=stamp, time_unit=time_unit)
-    rfm = rfm.rename({f"_rfm_{c}": c for c in rfm.columns if c != CUSTOMER_ID})
-    return aggregates.join(rfm, CUSTOMER_ID)
+    # one query per snapshot, the RFM columns included
+    aggregates, _, _ = _log_aggregates(
+        before, cutoff=stamp, trend_days=trend_days, time_unit=time_unit
+    )
+    return aggregates
 
 
 def behaviour_expr(

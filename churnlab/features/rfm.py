@@ -36,6 +36,8 @@ from churnlab.exceptions import ConfigError, DataValidationError
 __all__ = [
     "calibration_holdout_split",
     "check_log",
+    "day_aggregates",
+    "day_rfm",
     "rfm_expr",
     "rfm_summary",
     "summary_from_snapshot",
@@ -186,20 +188,90 @@ def _summary_expr(
         _count=periods[_PERIOD].count(),
         **extra,
     )
+    columns = {
+        CUSTOMER_ID: per_customer[CUSTOMER_ID],
+        **_rfm_columns(per_customer, end_start, time_unit),
+    }
+    return per_customer.select(**columns)
+
+
+def _rfm_columns(per_customer: ir.Table, end_start: pd.Timestamp, time_unit: str) -> dict:
+    """Return the summary's columns from ``_first``, ``_last`` (period starts), ``_count``.
+
+    With ``_total`` and ``_first_amount`` (spend in all purchase periods and in the
+    first) also ``monetary_value``.
+    """
     first, last = per_customer["_first"], per_customer["_last"]
     count = per_customer["_count"]
     columns = {
-        CUSTOMER_ID: per_customer[CUSTOMER_ID],
         FREQUENCY: (count - 1).cast("float64"),
         RECENCY: _span(last, first, time_unit),
         T: _span(end_start, first, time_unit),
     }
-    if monetary:
+    if "_total" in per_customer.columns:
         repeat_spend = per_customer["_total"] - per_customer["_first_amount"]
         columns[MONETARY_VALUE] = ibis.ifelse(
             count > 1, repeat_spend / (count - 1).cast("float64"), 0.0
         ).cast("float64")
-    return per_customer.select(**columns)
+    return columns
+
+
+def day_aggregates(days: ir.Table, *, time_unit: str) -> dict[str, ir.Scalar]:
+    """Per-customer aggregates of purchase days that give the RFM summary (with :func:`day_rfm`).
+
+    For a query that already orders each customer's purchase days (e.g. for the gaps
+    between them): a purchase day starts a new period when its period differs from
+    the previous purchase day's, so periods are counted without grouping by period.
+    Every day must lie in or before the observation period.
+
+    Parameters
+    ----------
+    days : ibis.Table
+        One row per customer and purchase day: ``customer_id``, ``day``,
+        ``day_amount`` (the day's spend), ``previous_day`` (the customer's purchase
+        day before, null for the first) and ``first_day`` (the customer's first).
+    time_unit : {"D", "W", "M"}
+        Unit of the summary.
+
+    Returns
+    -------
+    dict
+        Aggregates ``_first``, ``_last``, ``_count``, ``_total`` and ``_first_amount``
+        for a group-by on ``customer_id``.
+    """
+    period = _period_of(days["day"], _check_time_unit(time_unit))
+    new = days["previous_day"].isnull() | (_period_of(days["previous_day"], time_unit) != period)
+    in_first = period == _period_of(days["first_day"], time_unit)
+    return {
+        "_first": period.min(),
+        "_last": period.max(),
+        "_count": new.ifelse(1, 0).sum(),
+        "_total": days["day_amount"].sum(),
+        "_first_amount": in_first.ifelse(days["day_amount"], 0.0).sum(),
+    }
+
+
+def day_rfm(per_customer: ir.Table, *, observation_end: Any, time_unit: str) -> dict:
+    """Return the RFM summary's columns from the aggregates of :func:`day_aggregates`.
+
+    Parameters
+    ----------
+    per_customer : ibis.Table
+        A group-by on ``customer_id`` holding the aggregates of :func:`day_aggregates`.
+    observation_end : date-like
+        End of the observation period (as in :func:`rfm_summary`).
+    time_unit : {"D", "W", "M"}
+        Unit of the summary.
+
+    Returns
+    -------
+    dict
+        Float64 expressions ``frequency``, ``recency``, ``T`` and ``monetary_value``,
+        the values :func:`rfm_summary` gives.
+    """
+    end = parse_date(observation_end, name="observation_end")
+    time_unit = _check_time_unit(time_unit)
+    return _rfm_columns(per_customer, _period_start(end, time_unit), time_unit)
 
 
 def rfm_expr(transactions: Any, *, observation_end: Any, time_unit: str = "D") -> ir.Table:
