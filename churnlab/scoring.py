@@ -299,6 +299,9 @@ def training_log(table: ir.Table, customers: pd.Index, settings: ScoringSettings
     return as_table(execute(table.semi_join(ids, CUSTOMER_ID)))
 
 
+#: The text columns' type: Arrow-backed strings, which go to Parquet without a conversion.
+TEXT = pd.StringDtype("pyarrow")
+
 #: The reason columns of the per-customer table.
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 
@@ -351,7 +354,7 @@ def at_risk_reasons(
         texts = np.full(len(features), None, dtype=object)
         if explained is not None:
             texts[selected] = explained[column].to_numpy(dtype=object)
-        out[column] = pd.array(np.where(texts == "", None, texts), dtype="string")
+        out[column] = pd.array(np.where(texts == "", None, texts), dtype=TEXT)
     return out
 
 
@@ -520,11 +523,11 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         )
         customers = pd.DataFrame(columns, index=index)
     with stage("segments"):
-        customers["segment"] = _aligned(rfm_segments(summary)["segment"], index).astype("string")
+        customers["segment"] = _aligned(rfm_segments(summary)["segment"], index).astype(TEXT)
         regularity = _aligned(scored.features["regularity"], index)
         health = health_tiers(customers["churn_probability"].fillna(0.5), regularity=regularity)
         health = _aligned(health, index)
-        customers["health_tier"] = health["tier"].astype("string")
+        customers["health_tier"] = health["tier"].astype(TEXT)
         customers["health_score"] = health["health_score"]
     with stage("reasons"):
         retained = scored.train_features[~scored.train_labels.to_numpy(dtype=bool)]
@@ -541,7 +544,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
             customers,
             valuable_share=s.valuable_share,
             min_churn_probability=s.min_churn_probability,
-        ).astype("string")
+        ).astype(TEXT)
         if list(customers.columns) != list(SCORE_COLUMNS):  # built in this order
             customers = customers[list(SCORE_COLUMNS)]
         customers.index.name = CUSTOMER_ID
