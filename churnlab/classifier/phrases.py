@@ -57,12 +57,16 @@ class Reason:
     beyond : float, optional
         A value is a reason only past this bound too (below it for ``"low"``): P(alive)
         of 96% is below a typical 100% but says nothing about having stopped.
+    shown : callable, optional
+        The values as ``say`` shows them (vectorised, e.g. whole days), when that is
+        all it uses of them: values shown alike are phrased once.
     """
 
     theme: str
     risky: str
     say: Callable[[float, float, Callable[[float], str]], str]
     beyond: float | None = None
+    shown: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def _n(value: float) -> str:
@@ -74,6 +78,11 @@ def _days(value: float) -> str:
     return f"{math.ceil(value - 1e-9):,}"
 
 
+def _whole_days(values: np.ndarray) -> np.ndarray:
+    """Return the whole days :func:`_days` shows, for many values."""
+    return np.ceil(values - 1e-9)
+
+
 def _less(verb: str, none: str, change_pct: float) -> str:
     """Say a fall against the quarter before; a fall of 100% is said as none at all."""
     if change_pct <= -99.5:
@@ -81,13 +90,19 @@ def _less(verb: str, none: str, change_pct: float) -> str:
     return f"{verb} {abs(change_pct):.0f}% less than in the quarter before"
 
 
-def _products(value: float) -> str:
-    return f"{_n(value)} different product" + ("" if round(value) == 1 else "s")
+def _counted(value: float, noun: str, plural: str = "") -> str:
+    """Say a count with its noun, singular for one: "1 order", "3 orders"."""
+    return f"{_n(value)} " + (noun if round(value) == 1 else plural or f"{noun}s")
 
 
 REASONS: dict[str, Reason] = {
     "days_since_last": Reason(
-        "recency", "high", lambda v, t, m: f"no purchase for {_days(v)} days (typically {_days(t)})"
+        "recency",
+        "high",
+        lambda v, t, m: (
+            f"no purchase for {_days(v)} day{'' if _days(v) == '1' else 's'} (typically {_days(t)})"
+        ),
+        shown=_whole_days,
     ),
     "gap_ratio": Reason(
         "recency",
@@ -99,18 +114,26 @@ REASONS: dict[str, Reason] = {
     "orders_last": Reason(
         "frequency",
         "low",
-        lambda v, t, m: f"{_n(v)} orders in the last quarter (typically {_n(t)})",
+        lambda v, t, m: f"{_counted(v, 'order')} in the last quarter (typically {_n(t)})",
+        shown=np.rint,
     ),
     "frequency": Reason(
         "frequency",
         "low",
-        lambda v, t, m: f"only {_n(v)} repeat purchases so far (typically {_n(t)})",
+        lambda v, t, m: f"only {_counted(v, 'repeat purchase')} so far (typically {_n(t)})",
+        shown=np.rint,
     ),
     "n_orders": Reason(
-        "frequency", "low", lambda v, t, m: f"only {_n(v)} orders so far (typically {_n(t)})"
+        "frequency",
+        "low",
+        lambda v, t, m: f"only {_counted(v, 'order')} so far (typically {_n(t)})",
+        shown=np.rint,
     ),
     "ipt_mean_days": Reason(
-        "rhythm", "high", lambda v, t, m: f"buys every {_n(v)} days on average (typically {_n(t)})"
+        "rhythm",
+        "high",
+        lambda v, t, m: f"buys every {_n(v)} days on average (typically {_n(t)})",
+        shown=np.rint,
     ),
     "ipt_cv": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
     "ipt_std_days": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
@@ -125,18 +148,29 @@ REASONS: dict[str, Reason] = {
         "spend", "low", lambda v, t, m: f"smaller orders than most ({m(v)} vs {m(t)})"
     ),
     "tenure_days": Reason(
-        "tenure", "low", lambda v, t, m: f"a recent customer (first purchase {_n(v)} days ago)"
+        "tenure",
+        "low",
+        lambda v, t, m: f"a recent customer (first purchase {_n(v)} days ago)",
+        shown=np.rint,
     ),
     "n_products": Reason(
-        "basket", "low", lambda v, t, m: f"buys only {_products(v)} (typically {_n(t)})"
+        "basket",
+        "low",
+        lambda v, t, m: f"buys only {_counted(v, 'different product')} (typically {_n(t)})",
     ),
     "avg_basket_items": Reason(
-        "basket", "low", lambda v, t, m: f"small baskets ({_n(v)} items vs {_n(t)} typically)"
+        "basket",
+        "low",
+        lambda v, t, m: f"small baskets ({_counted(v, 'item')} vs {_n(t)} typically)",
     ),
     "returns_share": Reason(
         "returns", "high", lambda v, t, m: f"returned {v * 100:.0f}% of what they bought"
     ),
-    "n_returns": Reason("returns", "high", lambda v, t, m: f"{_n(v)} returns or cancellations"),
+    "n_returns": Reason(
+        "returns",
+        "high",
+        lambda v, t, m: _counted(v, "return or cancellation", "returns or cancellations"),
+    ),
     "p_alive": Reason(
         "outlook",
         "low",
@@ -256,7 +290,10 @@ def reason_texts(
     def money(amount: float) -> str:
         return format_money(amount, currency)
 
-    out[said] = [say(v, middle, money) for v in values[said].tolist()]
+    shown = values[said] if reason.shown is None else reason.shown(values[said])
+    distinct, where = np.unique(shown, return_inverse=True)
+    texts = np.array([say(v, middle, money) for v in distinct.tolist()] or [""], dtype=object)
+    out[said] = texts[where]
     return out
 
 

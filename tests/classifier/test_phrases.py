@@ -20,6 +20,13 @@ def test_money_reasons_are_in_the_run_currency():
 def test_counts_agree_with_their_noun():
     assert reason_text("n_products", 1.0, 42.0) == "buys only 1 different product (typically 42)"
     assert reason_text("n_products", 5.0, 42.0) == "buys only 5 different products (typically 42)"
+    assert reason_text("n_orders", 1.0, 6.0) == "only 1 order so far (typically 6)"
+    assert reason_text("frequency", 1.0, 4.0) == "only 1 repeat purchase so far (typically 4)"
+    assert reason_text("orders_last", 1.0, 3.0) == "1 order in the last quarter (typically 3)"
+    assert reason_text("avg_basket_items", 1.0, 8.0) == "small baskets (1 item vs 8 typically)"
+    assert reason_text("n_returns", 1.0, 0.0) == "1 return or cancellation"
+    assert reason_text("n_returns", 2.0, 0.0) == "2 returns or cancellations"
+    assert reason_text("days_since_last", 0.3, 0.1) == "no purchase for 1 day (typically 1)"
 
 
 def test_mean_repeat_spend_is_never_a_reason():
@@ -93,6 +100,25 @@ def test_many_values_of_one_feature_are_phrased_at_once():
     assert list(gaps) == ["has bought on only one day so far",
                           "buys every 45 days on average (typically 30)"]  # fmt: skip
     assert list(reason_texts("monetary_value", np.array([0.0]), 228.0)) == [""]
+
+
+def test_values_shown_alike_get_the_same_sentence_and_others_their_own():
+    # many values are phrased by what the sentence shows of them (whole days, counts)
+    days = reason_texts("days_since_last", np.array([235.4, 236.0, 236.00001, 0.2, 235.4]), 45.9)
+    assert list(days) == [
+        "no purchase for 236 days (typically 46)",
+        "no purchase for 236 days (typically 46)",
+        "no purchase for 237 days (typically 46)",
+        "no purchase for 1 day (typically 46)",
+        "no purchase for 236 days (typically 46)",
+    ]
+    orders = reason_texts("n_orders", np.array([2.5, 3.5, 1.0, 2.4]), 6.0)
+    assert list(orders) == [  # as f"{v:,.0f}" rounds: half to even
+        "only 2 orders so far (typically 6)",
+        "only 4 orders so far (typically 6)",
+        "only 1 order so far (typically 6)",
+        "only 2 orders so far (typically 6)",
+    ]
 
 
 def test_a_missing_value_of_any_kind_is_said_as_missing():
