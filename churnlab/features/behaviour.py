@@ -20,7 +20,7 @@ from churnlab.config import AMOUNT, CUSTOMER_ID, DATE, ORDER_ID, PRODUCT_ID, QUA
 from churnlab.data.validation import parse_date, period_days, require_columns
 from churnlab.engine import as_table, execute, execute_floats, settle_array, settle_floats
 from churnlab.exceptions import ConfigError, DataValidationError
-from churnlab.features.rfm import day_aggregates, day_rfm
+from churnlab.features.rfm import EXACT_MONEY, day_aggregates, day_rfm
 
 __all__ = [
     "FEATURE_DESCRIPTIONS",
@@ -166,7 +166,7 @@ def _log_aggregates(
     # the orders, instead of materialising the filtered log for both (a shared subquery)
     lines = table.select(CUSTOMER_ID, day=table[DATE].truncate("D"), amount=table[AMOUNT])
     days = lines.group_by([CUSTOMER_ID, "day"]).aggregate(
-        day_amount=lines[AMOUNT].cast("float64").sum()
+        day_amount=lines[AMOUNT].cast(EXACT_MONEY).sum()
     )
     window = ibis.window(group_by=CUSTOMER_ID, order_by=days.day)
     days = days.mutate(

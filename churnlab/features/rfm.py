@@ -45,6 +45,9 @@ __all__ = [
 
 TIME_UNITS = ("D", "W", "M")
 _PERIOD = "_period"
+#: Amounts are summed as exact decimals of this type, so sums do not depend on the order
+#: of addition and a large first period does not cancel the digits of the repeat spend.
+EXACT_MONEY = ibis.dtype("decimal(38, 9)")
 _PERIOD_AMOUNT = "_period_amount"
 
 
@@ -165,20 +168,22 @@ def _summary_expr(
     """Per-customer frequency/recency/T[/monetary_value] up to the period of ``end``.
 
     Two grouped aggregations: purchases per (customer, period), then per customer.
-    The repeat-period mean is (sum of all period amounts - first period amount) /
-    (periods - 1), the first period amount found with ``arg_min``; its rounding error
-    is about 1e-16 times the customer's total spend, so it matches lifetimes to
-    rtol 1e-9 unless the first period outweighs all later ones 10 million to one.
+    The repeat-period mean is the sum of the period amounts after the first period
+    (marked by the customer's first period over a window) over (periods - 1), as
+    lifetimes has it; summed directly, not as the total minus the first period, so
+    a large first order does not cancel the small repeat spend's digits.
     """
     end_start = _period_start(end, time_unit)
     dated = table.mutate(**{_PERIOD: _period_of(table[DATE], time_unit)})
     dated = dated.filter(dated[_PERIOD] <= ibis.date(end_start.date()))
     if monetary:
         periods = dated.group_by([CUSTOMER_ID, _PERIOD]).aggregate(
-            **{_PERIOD_AMOUNT: dated[AMOUNT].sum()}
+            **{_PERIOD_AMOUNT: dated[AMOUNT].cast(EXACT_MONEY).sum()}
         )
         amount = periods[_PERIOD_AMOUNT]
-        extra = {"_total": amount.sum(), "_first_amount": amount.argmin(periods[_PERIOD])}
+        # exact sums: the total less the first period is then the repeat spend to the cent
+        repeat = amount.sum() - amount.argmin(periods[_PERIOD])
+        extra = {"_repeat_spend": repeat.cast("float64")}
     else:
         periods = dated.select(CUSTOMER_ID, _PERIOD).distinct()
         extra = {}
@@ -198,8 +203,8 @@ def _summary_expr(
 def _rfm_columns(per_customer: ir.Table, end_start: pd.Timestamp, time_unit: str) -> dict:
     """Return the summary's columns from ``_first``, ``_last`` (period starts), ``_count``.
 
-    With ``_total`` and ``_first_amount`` (spend in all purchase periods and in the
-    first) also ``monetary_value``.
+    With ``_repeat_spend`` (the spend in the purchase periods after the first) also
+    ``monetary_value``.
     """
     first, last = per_customer["_first"], per_customer["_last"]
     count = per_customer["_count"]
@@ -208,8 +213,8 @@ def _rfm_columns(per_customer: ir.Table, end_start: pd.Timestamp, time_unit: str
         RECENCY: _span(last, first, time_unit),
         T: _span(end_start, first, time_unit),
     }
-    if "_total" in per_customer.columns:
-        repeat_spend = per_customer["_total"] - per_customer["_first_amount"]
+    if "_repeat_spend" in per_customer.columns:
+        repeat_spend = per_customer["_repeat_spend"]
         columns[MONETARY_VALUE] = ibis.ifelse(
             count > 1, repeat_spend / (count - 1).cast("float64"), 0.0
         ).cast("float64")
@@ -236,7 +241,7 @@ def day_aggregates(days: ir.Table, *, time_unit: str) -> dict[str, ir.Scalar]:
     Returns
     -------
     dict
-        Aggregates ``_first``, ``_last``, ``_count``, ``_total`` and ``_first_amount``
+        Aggregates ``_first``, ``_last``, ``_count`` and ``_repeat_spend``
         for a group-by on ``customer_id``.
     """
     period = _period_of(days["day"], _check_time_unit(time_unit))
@@ -246,8 +251,7 @@ def day_aggregates(days: ir.Table, *, time_unit: str) -> dict[str, ir.Scalar]:
         "_first": period.min(),
         "_last": period.max(),
         "_count": new.ifelse(1, 0).sum(),
-        "_total": days["day_amount"].sum(),
-        "_first_amount": in_first.ifelse(days["day_amount"], 0.0).sum(),
+        "_repeat_spend": days["day_amount"].sum(where=~in_first).cast("float64"),
     }
 
 
