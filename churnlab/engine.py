@@ -38,6 +38,7 @@ __all__ = [
     "execute_floats",
     "get_connection",
     "own_connection",
+    "second_connection",
     "settle_array",
     "settle_floats",
 ]
@@ -116,26 +117,44 @@ def _quiet(backend: Any) -> Any:
     return backend
 
 
+def second_connection() -> Any:
+    """Return a second connection to the embedded database, for a worker thread.
+
+    DuckDB's ``cursor()`` of the embedded connection: the same database, settings and
+    memory limit, but its own queries. Make it in the thread that owns the embedded
+    connection and hand it to :func:`own_connection` in the worker.
+
+    Returns
+    -------
+    ibis.backends.duckdb.Backend
+    """
+    return _quiet(ibis.duckdb.from_connection(get_connection().con.cursor()))
+
+
 @contextmanager
-def own_connection() -> Iterator[None]:
-    """Run this thread's in-memory tables on a connection of their own, to the same database.
+def own_connection(connection: Any) -> Iterator[None]:
+    """Run this thread's in-memory tables on ``connection`` in the block, then close it.
 
     A DuckDB connection runs one query at a time; a worker thread that queries
-    in-memory tables (pandas DataFrames) beside the main thread does so on a second
-    connection (DuckDB's ``cursor()``) with the same settings. Tables bound to a
-    connection, such as files read by :func:`as_table`, keep theirs.
+    in-memory tables (pandas DataFrames) beside the main thread does so on a
+    :func:`second_connection`. Tables bound to a connection, such as files read by
+    :func:`as_table`, keep theirs.
+
+    Parameters
+    ----------
+    connection : ibis.backends.duckdb.Backend
+        From :func:`second_connection`.
 
     Yields
     ------
     None
     """
-    main = get_connection()
-    _thread.connection = _quiet(ibis.duckdb.from_connection(main.con.cursor()))
+    _thread.connection = connection
     try:
         yield
     finally:
-        _thread.connection.disconnect()
         del _thread.connection
+        connection.disconnect()
 
 
 def _path_kind(text: str) -> str | None:

@@ -43,7 +43,7 @@ from churnlab.classifier.sampled import classifier_for
 from churnlab.config import CUSTOMER_ID, DATE
 from churnlab.data.datasets import CURRENCIES, load_source
 from churnlab.data.io import LoadedTransactions
-from churnlab.engine import as_table, execute, own_connection
+from churnlab.engine import as_table, execute, own_connection, second_connection
 from churnlab.exceptions import ConfigError
 from churnlab.features.behaviour import behaviour_features
 from churnlab.features.rfm import check_log, summary_from_snapshot
@@ -409,18 +409,22 @@ def _beside(
     """Run ``function`` in a worker thread while the block runs; yield how to get its result.
 
     The worker queries in-memory tables on a DuckDB connection of its own
-    (:func:`churnlab.engine.own_connection`). What the two threads share is restored
-    once both are done: the warning filters (``warnings.catch_warnings`` is not
-    thread-safe) and the BLAS thread count (model fits limit it process-wide and
-    would restore each other's values; the OpenMP limits are per thread). With
-    ``concurrent`` False, ``function`` runs when its result is asked for.
+    (:func:`churnlab.engine.own_connection`, made here in the main thread). What the
+    two threads share is restored once both are done: the warning filters and the
+    BLAS thread count (model fits limit it process-wide and would restore each
+    other's values; the OpenMP limits are per thread). While both run, a warning of
+    one thread may be hidden by the other's ``warnings.catch_warnings`` (not
+    thread-safe); the pass reports its findings as caveats, not warnings. An error
+    in the block surfaces once the worker has finished (a thread cannot be stopped).
+    With ``concurrent`` False, ``function`` runs when its result is asked for.
     """
     if not concurrent:
         yield lambda: function(*args, **kwargs)
         return
+    connection = second_connection()
 
     def run() -> Any:
-        with own_connection():
+        with own_connection(connection):
             return function(*args, **kwargs)
 
     blas = threadpool_limits(limits=1, user_api="blas")
@@ -496,6 +500,7 @@ def score(transactions: Any, settings: ScoringSettings | None = None) -> Scoring
         with stage("backtest"):
             churn_table, source, backtest, churn_caveats = backtested()
             caveats += churn_caveats
+    snapshots.clear()  # the frames are kept in the models' results where needed
 
     with stage("model_outputs"):
         index = summary.index

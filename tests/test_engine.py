@@ -60,10 +60,11 @@ def test_settle_array_rounds_in_place_to_twelve_significant_digits() -> None:
 def test_a_worker_thread_queries_in_memory_tables_on_its_own_connection() -> None:
     table = as_table(pd.DataFrame({"customer_id": ["a", "b", "a"], "amount": [1.0, 2.0, 3.0]}))
     main = engine.get_connection()
+    second = engine.second_connection()  # made by the thread that owns the main one
     seen = {}
 
     def worker() -> None:
-        with engine.own_connection():
+        with engine.own_connection(second):
             seen["backend"] = engine._backend_of(table)
             seen["total"] = engine.execute(table["amount"].sum())
         seen["after"] = engine._backend_of(table)
@@ -71,6 +72,6 @@ def test_a_worker_thread_queries_in_memory_tables_on_its_own_connection() -> Non
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    assert seen["backend"] is not main and seen["total"] == 6.0
+    assert seen["backend"] is second and seen["backend"] is not main and seen["total"] == 6.0
     assert seen["after"] is main  # the connection of its own ends with the block
     assert engine._backend_of(table) is main  # the main thread never had another

@@ -68,16 +68,18 @@ def labelled_snapshot(
     tuple
         ``(features, labels)``, the labels aligned with the features' rows.
     """
+    returns = options.get("returns")
     settings = ((k, id(v) if k == "returns" else v) for k, v in sorted(options.items()))
     key = (id(transactions), cutoff, horizon, horizon_unit, *settings)
-    if snapshots is not None and key in snapshots:
-        return snapshots[key]
+    found = snapshots.get(key) if snapshots is not None else None
+    if found is not None and found[0] is transactions and found[1] is returns:
+        return found[2], found[3]  # the same log and returns, not others at a reused address
     x = model_features(transactions, cutoff=cutoff, **options)
     y = churn_labels(transactions, cutoff=cutoff, horizon=horizon, horizon_unit=horizon_unit)
-    labelled = x, y.reindex(x.index)
+    y = y.reindex(x.index)
     if snapshots is not None:
-        snapshots[key] = labelled
-    return labelled
+        snapshots[key] = (transactions, returns, x, y)
+    return x, y
 
 
 def backtest_cutoffs(

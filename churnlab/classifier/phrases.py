@@ -132,7 +132,7 @@ REASONS: dict[str, Reason] = {
     "ipt_mean_days": Reason(
         "rhythm",
         "high",
-        lambda v, t, m: f"buys every {_n(v)} days on average (typically {_n(t)})",
+        lambda v, t, m: f"buys every {_counted(v, 'day')} on average (typically {_n(t)})",
         shown=np.rint,
     ),
     "ipt_cv": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
@@ -150,7 +150,7 @@ REASONS: dict[str, Reason] = {
     "tenure_days": Reason(
         "tenure",
         "low",
-        lambda v, t, m: f"a recent customer (first purchase {_n(v)} days ago)",
+        lambda v, t, m: f"a recent customer (first purchase {_counted(v, 'day')} ago)",
         shown=np.rint,
     ),
     "n_products": Reason(

@@ -27,6 +27,8 @@ def test_counts_agree_with_their_noun():
     assert reason_text("n_returns", 1.0, 0.0) == "1 return or cancellation"
     assert reason_text("n_returns", 2.0, 0.0) == "2 returns or cancellations"
     assert reason_text("days_since_last", 0.3, 0.1) == "no purchase for 1 day (typically 1)"
+    assert reason_text("ipt_mean_days", 1.2, 30.0) == "buys every 1 day on average (typically 30)"
+    assert reason_text("tenure_days", 1.2, 300.0) == "a recent customer (first purchase 1 day ago)"
 
 
 def test_mean_repeat_spend_is_never_a_reason():
