@@ -56,6 +56,7 @@ def records_for_source(
     time_unit: str = "M",
     horizon: float = 3,
     transactions: pd.DataFrame | None = None,
+    currency: str = "",
 ) -> ReasonRecords:
     """Build churn records for a bundled dataset or a transaction log.
 
@@ -82,6 +83,9 @@ def records_for_source(
     transactions : pandas.DataFrame, optional
         The run's cleaned log (``ScoringResult.transactions``); when given it is used
         instead of loading ``data_source`` again, which then only names it.
+    currency : str, default ""
+        ISO code (or symbol) of the log's amounts, for the money in the reasons the
+        classifier's drivers stand in for (e.g. ``scoring.run_currency(run_dir)``).
 
     Returns
     -------
@@ -116,7 +120,9 @@ def records_for_source(
             f"{loaded.report.input_rows:,})."
         )
         return ReasonRecords(records, tx, text)
-    return _records_from_drivers(tx, data_source, random_state, n_periods, time_unit, horizon)
+    return _records_from_drivers(
+        tx, data_source, random_state, n_periods, time_unit, horizon, currency=currency
+    )
 
 
 #: How the bundled sources are named for readers.
@@ -151,6 +157,8 @@ def _records_from_drivers(
     n_periods: int,
     time_unit: str,
     horizon: float,
+    *,
+    currency: str,
 ) -> ReasonRecords:
     """Inactivity churn with the classifier's top driver standing in as the reason."""
     cutoff = tx[DATE].max().normalize() - pd.Timedelta(days=horizon * days_per("M"))
@@ -159,7 +167,9 @@ def _records_from_drivers(
     y = labels.reindex(features.index).fillna(False).astype(bool)
     model = ChurnClassifier(random_state=random_state).fit(features, y)
     churned = features.index[y.to_numpy()]
-    drivers = customer_reasons(model, features.loc[churned], reference=features.loc[~y], top=1)
+    drivers = customer_reasons(
+        model, features.loc[churned], reference=features.loc[~y], top=1, currency=currency
+    )
     customers = labels.to_frame(CHURNED)
     records = churn_record(
         customers,

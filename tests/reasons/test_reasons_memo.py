@@ -106,3 +106,15 @@ def test_texts_without_revenue_or_dates():
     assert len(recs) == 3
     assert "revenue" not in recs[0]
     assert recs[2].startswith("Add churn dates, tenure, revenue to the churn records")
+
+
+def test_driver_reasons_say_money_in_the_run_currency(random_transactions):
+    # without stated reasons the classifier's top driver stands in; its sentences carry the
+    # run's currency, as the other pages' do
+    source = records_for_source(
+        "shop.csv", transactions=random_transactions, random_state=0, currency="EUR"
+    )
+    said = source.records["reason"].astype(str)
+    money = said[said.str.contains(r"spent|has spent|smaller orders", regex=True)]
+    assert len(money) > 0
+    assert money.str.contains("€").all(), money.head().tolist()
