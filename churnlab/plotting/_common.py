@@ -73,15 +73,26 @@ def set_labels(
     return ax
 
 
+def _tick(value: float) -> str:
+    """Say a tick value with thousands separators, or in millions and billions (``2.5M``)."""
+    for size, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(value) >= size:
+            return f"{value / size:,.4g}{suffix}"
+    return f"{value:,.0f}"
+
+
 def thousands_axis(axis: Axis) -> None:
     """Format the ticks of ``axis`` (``ax.xaxis`` or ``ax.yaxis``) with thousands separators.
+
+    From a million on, ticks are in millions (``2.5M``) or billions, so that seven of
+    them fit side by side under a bar chart.
 
     Parameters
     ----------
     axis : matplotlib.axis.Axis
         The axis to format.
     """
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v)))
 
 
 def percent_axis(axis: Axis) -> None:

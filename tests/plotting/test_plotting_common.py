@@ -49,6 +49,9 @@ def test_tick_formats_and_unit_names():
     thousands_axis(ax.xaxis)
     percent_axis(ax.yaxis)
     assert ax.xaxis.get_major_formatter()(12345.0, 0) == "12,345"
+    # millions do not run into each other under a bar chart: 2.5M, not 2,500,000
+    ticks = [ax.xaxis.get_major_formatter()(v, 0) for v in (2.5e6, 2e7, 999_999.0, 3e9, -5e6)]
+    assert ticks == ["2.5M", "20M", "999,999", "3B", "-5M"]
     assert ax.yaxis.get_major_formatter()(0.25, 0) == "25%"
     date_axis(ax)
     assert [unit_name(u) for u in ("D", "W", "M", None)] == ["days", "weeks", "months", "periods"]
