@@ -59,6 +59,7 @@ TASKS = ["bgnbd_fit", "gg_fit", "scoring"]
 #: Real-resolution and boundary cases (issue #13): task -> dataset.
 EXTRA_TASKS = {
     "bgnbd_fit_daily": "daily",
+    "bgnbd_fit_tenth": "tenth",
     "mbgnbd_fit_daily": "daily",
     "gg_fit_daily": "daily",
     "pareto_fit_weekly": "weekly",
@@ -131,6 +132,26 @@ def simulate_daily(n_customers: int, random_state: int = 0) -> Path:
     nu = rng.gamma(GG_TRUE["q"], 1 / GG_TRUE["v"], size=n_customers)
     spend = rng.gamma(GG_TRUE["p"] * np.maximum(x, 1), 1 / (nu * np.maximum(x, 1)))
     frame["monetary_value"] = np.where(x > 0, np.round(spend, 2) + 0.01, 0.0)
+    frame.index = pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return path
+
+
+def simulate_tenth(n_customers: int, random_state: int = 0) -> Path:
+    """Simulate (once) a weekly summary with T and recency in tenths of a week (issue #13)."""
+    import pandas as pd
+
+    sys.path.insert(0, str(HERE.parent))
+    from churnlab.models._simulate import simulate_bgnbd
+
+    path = CACHE / f"tenth_summary_{n_customers}_seed{random_state}.parquet"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(random_state)
+    big_t = rng.integers(10, 1041, size=n_customers) / 10.0
+    frame = simulate_bgnbd(n_customers, **BG_TRUE, T=big_t, random_state=random_state + 2)
+    frame["recency"] = np.minimum(np.ceil(frame["recency"] * 10) / 10, frame["T"])
     frame.index = pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id")
     CACHE.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path)
@@ -368,6 +389,7 @@ def main() -> None:
         "weekly": simulate_summary(args.customers),
         "daily": simulate_daily(args.customers),
         "nodropout": simulate_nodropout(args.customers),
+        "tenth": simulate_tenth(args.customers),
     }
     tasks = [t for t in TASKS + list(EXTRA_TASKS) if t in args.tasks]
     runs: dict[str, dict[str, list[dict]]] = {"churnlab": {}, "lifetimes": {}}
