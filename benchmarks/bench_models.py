@@ -47,8 +47,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -73,6 +77,16 @@ FITTERS = {
     "pareto": ("ParetoNBDModel", "ParetoNBDFitter"),
     "gg": ("GammaGammaModel", "GammaGammaFitter"),
 }
+
+
+def _cached(frame: pd.DataFrame, path: Path) -> Path:
+    """Name the simulated customers C00000000..., write ``frame`` to ``path``; return it."""
+    import pandas as pd
+
+    frame.index = pd.Index([f"C{i:08d}" for i in range(len(frame))], name="customer_id")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return path
 
 
 def simulate_summary(n_customers: int, random_state: int = 0) -> Path:
@@ -106,16 +120,12 @@ def simulate_summary(n_customers: int, random_state: int = 0) -> Path:
             "T": big_t,
             "monetary_value": np.where(x > 0, np.round(mean_spend, 2) + 0.01, 0.0),
         },
-        index=pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id"),
     )
-    CACHE.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path)
-    return path
+    return _cached(frame, path)
 
 
 def simulate_daily(n_customers: int, random_state: int = 0) -> Path:
     """Simulate (once) a daily RFM summary over three years: ~420k distinct rows at 1M."""
-    import pandas as pd
 
     sys.path.insert(0, str(HERE.parent))
     from churnlab.models._simulate import simulate_bgnbd
@@ -132,15 +142,11 @@ def simulate_daily(n_customers: int, random_state: int = 0) -> Path:
     nu = rng.gamma(GG_TRUE["q"], 1 / GG_TRUE["v"], size=n_customers)
     spend = rng.gamma(GG_TRUE["p"] * np.maximum(x, 1), 1 / (nu * np.maximum(x, 1)))
     frame["monetary_value"] = np.where(x > 0, np.round(spend, 2) + 0.01, 0.0)
-    frame.index = pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path)
-    return path
+    return _cached(frame, path)
 
 
 def simulate_tenth(n_customers: int, random_state: int = 0) -> Path:
     """Simulate (once) a weekly summary with T and recency in tenths of a week (issue #13)."""
-    import pandas as pd
 
     sys.path.insert(0, str(HERE.parent))
     from churnlab.models._simulate import simulate_bgnbd
@@ -152,10 +158,7 @@ def simulate_tenth(n_customers: int, random_state: int = 0) -> Path:
     big_t = rng.integers(10, 1041, size=n_customers) / 10.0
     frame = simulate_bgnbd(n_customers, **BG_TRUE, T=big_t, random_state=random_state + 2)
     frame["recency"] = np.minimum(np.ceil(frame["recency"] * 10) / 10, frame["T"])
-    frame.index = pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path)
-    return path
+    return _cached(frame, path)
 
 
 def simulate_nodropout(n_customers: int, random_state: int = 0) -> Path:
@@ -171,11 +174,8 @@ def simulate_nodropout(n_customers: int, random_state: int = 0) -> Path:
     last = np.where(count > 0, np.ceil(big_t * rng.beta(np.maximum(count, 1), 1)), 0.0)
     frame = pd.DataFrame(
         {"frequency": count.astype(float), "recency": np.minimum(last, big_t), "T": big_t},
-        index=pd.Index([f"C{i:08d}" for i in range(n_customers)], name="customer_id"),
     )
-    CACHE.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path)
-    return path
+    return _cached(frame, path)
 
 
 def _fit_child(tool: str, task: str, path: str) -> dict:

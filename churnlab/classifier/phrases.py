@@ -90,18 +90,16 @@ def _less(verb: str, none: str, change_pct: float) -> str:
     return f"{verb} {abs(change_pct):.0f}% less than in the quarter before"
 
 
-def _counted(value: float, noun: str, plural: str = "") -> str:
-    """Say a count with its noun, singular for one: "1 order", "3 orders"."""
-    return f"{_n(value)} " + (noun if round(value) == 1 else plural or f"{noun}s")
+def _counted(count: str, noun: str, plural: str = "") -> str:
+    """Say a count as shown (``_n`` or ``_days``) with its noun: "1 order", "3 orders"."""
+    return f"{count} " + (noun if count == "1" else plural or f"{noun}s")
 
 
 REASONS: dict[str, Reason] = {
     "days_since_last": Reason(
         "recency",
         "high",
-        lambda v, t, m: (
-            f"no purchase for {_days(v)} day{'' if _days(v) == '1' else 's'} (typically {_days(t)})"
-        ),
+        lambda v, t, m: f"no purchase for {_counted(_days(v), 'day')} (typically {_days(t)})",
         shown=_whole_days,
     ),
     "gap_ratio": Reason(
@@ -114,25 +112,25 @@ REASONS: dict[str, Reason] = {
     "orders_last": Reason(
         "frequency",
         "low",
-        lambda v, t, m: f"{_counted(v, 'order')} in the last quarter (typically {_n(t)})",
+        lambda v, t, m: f"{_counted(_n(v), 'order')} in the last quarter (typically {_n(t)})",
         shown=np.rint,
     ),
     "frequency": Reason(
         "frequency",
         "low",
-        lambda v, t, m: f"only {_counted(v, 'repeat purchase')} so far (typically {_n(t)})",
+        lambda v, t, m: f"only {_counted(_n(v), 'repeat purchase')} so far (typically {_n(t)})",
         shown=np.rint,
     ),
     "n_orders": Reason(
         "frequency",
         "low",
-        lambda v, t, m: f"only {_counted(v, 'order')} so far (typically {_n(t)})",
+        lambda v, t, m: f"only {_counted(_n(v), 'order')} so far (typically {_n(t)})",
         shown=np.rint,
     ),
     "ipt_mean_days": Reason(
         "rhythm",
         "high",
-        lambda v, t, m: f"buys every {_counted(v, 'day')} on average (typically {_n(t)})",
+        lambda v, t, m: f"buys every {_counted(_n(v), 'day')} on average (typically {_n(t)})",
         shown=np.rint,
     ),
     "ipt_cv": Reason("rhythm", "high", lambda v, t, m: "buys at irregular intervals"),
@@ -150,18 +148,18 @@ REASONS: dict[str, Reason] = {
     "tenure_days": Reason(
         "tenure",
         "low",
-        lambda v, t, m: f"a recent customer (first purchase {_counted(v, 'day')} ago)",
+        lambda v, t, m: f"a recent customer (first purchase {_counted(_n(v), 'day')} ago)",
         shown=np.rint,
     ),
     "n_products": Reason(
         "basket",
         "low",
-        lambda v, t, m: f"buys only {_counted(v, 'different product')} (typically {_n(t)})",
+        lambda v, t, m: f"buys only {_counted(_n(v), 'different product')} (typically {_n(t)})",
     ),
     "avg_basket_items": Reason(
         "basket",
         "low",
-        lambda v, t, m: f"small baskets ({_counted(v, 'item')} vs {_n(t)} typically)",
+        lambda v, t, m: f"small baskets ({_counted(_n(v), 'item')} vs {_n(t)} typically)",
     ),
     "returns_share": Reason(
         "returns", "high", lambda v, t, m: f"returned {v * 100:.0f}% of what they bought"
@@ -169,7 +167,7 @@ REASONS: dict[str, Reason] = {
     "n_returns": Reason(
         "returns",
         "high",
-        lambda v, t, m: _counted(v, "return or cancellation", "returns or cancellations"),
+        lambda v, t, m: _counted(_n(v), "return or cancellation", "returns or cancellations"),
     ),
     "p_alive": Reason(
         "outlook",

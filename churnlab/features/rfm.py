@@ -45,10 +45,10 @@ __all__ = [
 
 TIME_UNITS = ("D", "W", "M")
 _PERIOD = "_period"
+_PERIOD_AMOUNT = "_period_amount"
 #: Amounts are summed as exact decimals of this type, so sums do not depend on the order
 #: of addition and a large first period does not cancel the digits of the repeat spend.
 EXACT_MONEY = ibis.dtype("decimal(38, 9)")
-_PERIOD_AMOUNT = "_period_amount"
 
 
 def _check_time_unit(time_unit: str) -> str:
@@ -168,10 +168,11 @@ def _summary_expr(
     """Per-customer frequency/recency/T[/monetary_value] up to the period of ``end``.
 
     Two grouped aggregations: purchases per (customer, period), then per customer.
-    The repeat-period mean is the sum of the period amounts after the first period
-    (marked by the customer's first period over a window) over (periods - 1), as
-    lifetimes has it; summed directly, not as the total minus the first period, so
-    a large first order does not cancel the small repeat spend's digits.
+    The repeat-period mean is (sum of all period amounts - first period amount) /
+    (periods - 1), the first period amount found with ``arg_min``. The amounts are
+    summed as exact decimals (:data:`EXACT_MONEY`), so the difference is the repeat
+    spend to the digit however large the first order, as lifetimes' mean of the
+    repeat periods has it.
     """
     end_start = _period_start(end, time_unit)
     dated = table.mutate(**{_PERIOD: _period_of(table[DATE], time_unit)})
